@@ -1,0 +1,1 @@
+"""Agencies: the registry from config/ mirrored into the database."""

@@ -1,0 +1,1 @@
+"""Authentication: agency API keys for ingestion, bearer tokens for staff (hashes at rest only)."""

@@ -1,0 +1,253 @@
+"""The admin CLI, ``inquiry``: agencies, keys, users, import, index, outbox and demo data.
+
+Every command opens the same resources the app uses, commits at its own boundary, and exits
+non-zero on failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.errors import InquiryError
+from app.resources import Resources, close_resources, open_resources
+from app.settings import get_settings
+
+T = TypeVar("T")
+console = Console()
+err_console = Console(stderr=True)
+
+cli = typer.Typer(help="Unified Inquiry administration / إدارة منصة الاستعلام الموحد", no_args_is_help=True)
+agencies_cli = typer.Typer(help="Agencies registry", no_args_is_help=True)
+keys_cli = typer.Typer(help="Agency API keys", no_args_is_help=True)
+users_cli = typer.Typer(help="Staff, call-center, manager and admin users", no_args_is_help=True)
+index_cli = typer.Typer(help="The search index", no_args_is_help=True)
+outbox_cli = typer.Typer(help="The outbox between database and index", no_args_is_help=True)
+demo_cli = typer.Typer(help="Deterministic demo data", no_args_is_help=True)
+for name, sub in (
+    ("agencies", agencies_cli),
+    ("keys", keys_cli),
+    ("users", users_cli),
+    ("index", index_cli),
+    ("outbox", outbox_cli),
+    ("demo", demo_cli),
+):
+    cli.add_typer(sub, name=name)
+
+
+@asynccontextmanager
+async def opened() -> AsyncIterator[Resources]:
+    resources = await open_resources(get_settings())
+    try:
+        yield resources
+    finally:
+        await close_resources(resources)
+
+
+def run(work: Callable[[Resources], Awaitable[T]]) -> T:
+    """Run one async command; our errors become a message and exit code 1."""
+
+    async def _main() -> T:
+        async with opened() as resources:
+            return await work(resources)
+
+    try:
+        return asyncio.run(_main())
+    except InquiryError as exc:
+        err_console.print(f"[red]error:[/red] {exc.detail}")
+        raise typer.Exit(1) from exc
+
+
+def in_session(work: Callable[[AsyncSession, Resources], Awaitable[T]]) -> T:
+    """Run ``work`` in one session and commit it."""
+
+    async def _wrapped(resources: Resources) -> T:
+        async with resources.session_factory() as session:
+            result = await work(session, resources)
+            await session.commit()
+            return result
+
+    return run(_wrapped)
+
+
+def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    out = Table(title=title)
+    for column in columns:
+        out.add_column(column)
+    for row in rows:
+        out.add_row(*("" if v is None else str(v) for v in row))
+    console.print(out)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply every database migration (alembic upgrade head)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from app.settings import REPO_ROOT
+
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = get_settings().database_url
+    command.upgrade(config, "head")
+    console.print("database migrated")
+
+
+# --- agencies ---------------------------------------------------------------------------------
+
+
+@agencies_cli.command("load")
+def agencies_load() -> None:
+    """Load or sync the agencies from config/agencies.yaml."""
+    from app.agencies.service import sync_agencies
+
+    report = in_session(lambda s, r: sync_agencies(s, r.catalog))
+    console.print(f"agencies: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
+
+
+@agencies_cli.command("list")
+def agencies_list(active_only: bool = False) -> None:
+    """List the agencies."""
+    from app.agencies.service import list_agencies
+
+    rows = in_session(lambda s, r: list_agencies(s, active_only=active_only))
+    table(
+        "Agencies",
+        ["code", "name_ar", "name_en", "sector", "governorate", "active"],
+        [[a.code, a.name_ar, a.name_en, a.sector, a.governorate, a.active] for a in rows],
+    )
+
+
+@agencies_cli.command("deactivate")
+def agencies_deactivate(code: str) -> None:
+    """Deactivate an agency: its keys stop working at once."""
+    from app.agencies.service import set_active
+
+    in_session(lambda s, r: set_active(s, code=code, active=False))
+    console.print(f"{code} deactivated")
+
+
+@agencies_cli.command("activate")
+def agencies_activate(code: str) -> None:
+    """Re-activate an agency."""
+    from app.agencies.service import set_active
+
+    in_session(lambda s, r: set_active(s, code=code, active=True))
+    console.print(f"{code} activated")
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
+@keys_cli.command("create")
+def keys_create(agency: Annotated[str, typer.Option(help="Agency code")], name: str = "") -> None:
+    """Create an API key; it is shown once."""
+    from app.auth.service import create_api_key
+
+    key, plaintext = in_session(lambda s, r: create_api_key(s, agency_code=agency, name=name))
+    console.print(f"key id {key.key_id} for {key.agency_code}; store it now, it is not shown again:")
+    print(plaintext)
+
+
+@keys_cli.command("list")
+def keys_list(agency: str | None = None) -> None:
+    """List keys (ids only, never secrets)."""
+    from app.auth.service import list_api_keys
+
+    rows = in_session(lambda s, r: list_api_keys(s, agency_code=agency))
+    table(
+        "API keys",
+        ["key id", "agency", "name", "created", "revoked"],
+        [[k.key_id, k.agency_code, k.name, k.created_at, k.revoked_at] for k in rows],
+    )
+
+
+@keys_cli.command("rotate")
+def keys_rotate(key_id: str) -> None:
+    """Issue a successor key; revoke the old one once the agency switched."""
+    from app.auth.service import rotate_api_key
+
+    key, plaintext = in_session(lambda s, r: rotate_api_key(s, key_id=key_id))
+    console.print(f"new key id {key.key_id}; {key_id} stays valid until revoked:")
+    print(plaintext)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key with immediate effect."""
+    from app.auth.service import revoke_api_key
+
+    in_session(lambda s, r: revoke_api_key(s, key_id=key_id))
+    console.print(f"{key_id} revoked")
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+@users_cli.command("create")
+def users_create(
+    username: str,
+    role: Annotated[str, typer.Option(help="staff | call_center | manager | admin")],
+    agency: Annotated[str | None, typer.Option(help="Agency code (staff and managers)")] = None,
+    display_name: str = "",
+) -> None:
+    """Create a user."""
+    from app.auth.service import create_user
+
+    user = in_session(
+        lambda s, r: create_user(s, username=username, role=role, agency_code=agency, display_name=display_name)
+    )
+    console.print(f"user {user.username} ({user.role}, {user.agency_code or 'region'}) created")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """List users."""
+    from app.auth.service import list_users
+
+    rows = in_session(lambda s, r: list_users(s))
+    table(
+        "Users",
+        ["username", "role", "agency", "active"],
+        [[u.username, u.role, u.agency_code, u.active] for u in rows],
+    )
+
+
+@users_cli.command("token")
+def users_token(username: str, hours: int | None = None) -> None:
+    """Issue a bearer token for a user; it is shown once."""
+    from app.auth.service import issue_token
+
+    def _issue(session: AsyncSession, resources: Resources) -> Awaitable[Any]:
+        return issue_token(session, username=username, ttl_hours=hours or resources.settings.token_ttl_hours)
+
+    token, plaintext = in_session(_issue)
+    console.print(f"token for {username}, expires {token.expires_at:%Y-%m-%d %H:%M} UTC:")
+    print(plaintext)
+
+
+@users_cli.command("deactivate")
+def users_deactivate(username: str) -> None:
+    """Deactivate a user: every token stops at once."""
+    from app.auth.service import deactivate_user
+
+    in_session(lambda s, r: deactivate_user(s, username=username))
+    console.print(f"{username} deactivated")
+
+
+def main() -> None:
+    """Entry point of the ``inquiry`` command."""
+    cli()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

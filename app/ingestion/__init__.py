@@ -1,0 +1,1 @@
+"""Ingestion: agencies push status events; each is validated, normalized, stored once and queued for indexing."""

@@ -1,0 +1,45 @@
+"""The FastAPI application: clients opened in the lifespan, routers, one error format."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.errors import install_error_handlers
+from app.health.router import router as health_router
+from app.ingestion.router import router as ingestion_router
+from app.resources import close_resources, open_resources
+from app.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app; tests pass their own settings, production reads the environment."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resources = await open_resources(settings)
+        app.state.resources = resources
+        from app.indexing import start_indexing
+
+        await start_indexing(resources)
+        try:
+            yield
+        finally:
+            await close_resources(resources)
+
+    app = FastAPI(
+        title="Unified Inquiry — الاستعلام الموحد",
+        version="0.1.0",
+        description=(
+            "One answer to “where is my transaction?” across the government agencies of Makkah Region. "
+            "منصة الاستعلام الموحد عن المعاملات الواردة والصادرة لجهات منطقة مكة المكرمة."
+        ),
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(ingestion_router)
+    return app

@@ -1,0 +1,83 @@
+"""The shared clients of one process, created in the lifespan (or a worker's startup) and closed with it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.catalog.loader import Catalog, load_catalog
+from app.db import create_engine, create_session_factory
+from app.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+IndexKick = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    catalog: Catalog
+    elasticsearch: Any = None
+    """AsyncElasticsearch when configured."""
+    redis: Any = None
+    """An arq pool (also a redis client) when configured."""
+    kick_indexer: IndexKick | None = None
+    """Wakes whatever drains the outbox; called only after a commit."""
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def after_commit(self) -> None:
+        """Ask for the outbox to be drained; losing this call loses nothing (the outbox is durable)."""
+        if self.kick_indexer is None:
+            return
+        try:
+            await self.kick_indexer()
+        except Exception:  # the outbox holds the work; a later kick or the cron drains it
+            logger.warning("could not wake the indexer; the outbox keeps the work", exc_info=True)
+
+
+async def open_resources(settings: Settings) -> Resources:
+    """Open the database, and Elasticsearch and Redis when configured."""
+    engine = create_engine(settings)
+    resources = Resources(
+        settings=settings,
+        engine=engine,
+        session_factory=create_session_factory(engine),
+        catalog=load_catalog(settings.config_dir),
+    )
+    if settings.elasticsearch_url:
+        from elasticsearch import AsyncElasticsearch
+
+        resources.elasticsearch = AsyncElasticsearch(
+            settings.elasticsearch_url, request_timeout=10, retry_on_timeout=True, max_retries=2
+        )
+    if settings.redis_url:
+        from arq import create_pool
+        from arq.connections import RedisSettings
+
+        resources.redis = await create_pool(
+            RedisSettings.from_dsn(settings.redis_url), retry=1, conn_timeout=2
+        )
+    return resources
+
+
+async def close_resources(resources: Resources) -> None:
+    for task in resources.background:
+        task.cancel()
+    for task in resources.background:
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):
+            pass
+    if resources.elasticsearch is not None:
+        await resources.elasticsearch.close()
+    if resources.redis is not None:
+        await resources.redis.aclose()
+    await resources.engine.dispose()

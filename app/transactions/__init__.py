@@ -1,0 +1,1 @@
+"""Transactions: the case files, their references, their derived state and tracking numbers."""
