@@ -244,6 +244,80 @@ def users_deactivate(username: str) -> None:
     console.print(f"{username} deactivated")
 
 
+# --- demo -------------------------------------------------------------------------------------
+
+
+@demo_cli.command("load")
+def demo_load(
+    transactions: Annotated[int, typer.Option(help="How many demo transactions")] = 20000,
+    seed: int = 2026,
+    if_empty: Annotated[bool, typer.Option(help="Skip when transactions already exist")] = False,
+) -> None:
+    """Send deterministic demo traffic through the ingestion service."""
+    from rich.progress import Progress
+    from sqlalchemy import func, select
+
+    from app.demo.service import load_demo
+    from app.models import Transaction
+
+    async def _load(resources: Resources) -> None:
+        if if_empty:
+            async with resources.session_factory() as session:
+                existing = await session.scalar(select(func.count()).select_from(Transaction))
+            if existing:
+                console.print(f"{existing} transactions already loaded; skipping demo data")
+                return
+        with Progress(console=console) as progress:
+            task = progress.add_task("demo events", total=None)
+            report = await load_demo(
+                resources.session_factory,
+                catalog=resources.catalog,
+                secret=resources.settings.secret_key,
+                transactions=transactions,
+                seed=seed,
+                progress=lambda n: progress.advance(task, n),
+            )
+        console.print(f"demo: {report.events_sent} events sent; outcomes {report.outcomes}")
+
+    run(_load)
+
+
+DEMO_USERS = (
+    ("demo-staff-hcm", "staff", "HCM"),
+    ("demo-staff-mohu", "staff", "MOHU"),
+    ("demo-agent", "call_center", None),
+    ("demo-manager-hcm", "manager", "HCM"),
+    ("demo-admin", "admin", None),
+)
+
+
+@demo_cli.command("users")
+def demo_users(
+    output: Annotated[Path, typer.Option(help="Where to write the tokens")] = Path("var/demo-credentials.txt"),
+) -> None:
+    """Create demo users (if missing) and write fresh tokens for them to a file."""
+    from sqlalchemy import select
+
+    from app.auth.service import create_user, issue_token
+    from app.models import StaffUser
+
+    async def _users(session: AsyncSession, resources: Resources) -> list[str]:
+        lines = []
+        for username, role, agency in DEMO_USERS:
+            if await session.scalar(select(StaffUser).where(StaffUser.username == username)) is None:
+                await create_user(session, username=username, role=role, agency_code=agency)
+            _, plaintext = await issue_token(session, username=username, ttl_hours=24 * 30)
+            lines.append(f"{username:18} {role:12} {agency or 'region':6} {plaintext}")
+        return lines
+
+    lines = in_session(_users)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    console.print(f"demo users ready; tokens in {output}")
+    for line in lines:
+        console.print(line)
+
+
 def main() -> None:
     """Entry point of the ``inquiry`` command."""
     cli()

@@ -79,8 +79,7 @@ class ServiceUnavailable(InquiryError):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody}
-    for code in (400, 401, 403, 404, 409, 413, 422, 429, 503)
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 422, 429, 503)
 }
 
 
@@ -118,14 +117,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OSError)
     async def _database_down(_: Request, exc: Exception) -> JSONResponse:
         logger.warning("database unavailable: %s", type(exc).__name__)
-        return _json(
-            503, "database_unavailable", "The database is unavailable; retry later.", {"Retry-After": "5"}
-        )
+        return _json(503, "database_unavailable", "The database is unavailable; retry later.", {"Retry-After": "5"})
 
     @app.exception_handler(DBAPIError)
     async def _dbapi_error(_: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:
-            return _json(
-                503, "database_unavailable", "The database is unavailable; retry later.", {"Retry-After": "5"}
-            )
+            return _json(503, "database_unavailable", "The database is unavailable; retry later.", {"Retry-After": "5"})
         raise exc

@@ -62,9 +62,7 @@ async def open_resources(settings: Settings) -> Resources:
         from arq import create_pool
         from arq.connections import RedisSettings
 
-        resources.redis = await create_pool(
-            RedisSettings.from_dsn(settings.redis_url), retry=1, conn_timeout=2
-        )
+        resources.redis = await create_pool(RedisSettings.from_dsn(settings.redis_url), retry=1, conn_timeout=2)
     return resources
 
 

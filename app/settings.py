@@ -46,12 +46,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
-        if self.environment == "production" and (
-            self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32
-        ):
-            raise ValueError(
-                "INQUIRY_SECRET_KEY must be set to a random value of at least 32 characters in production"
-            )
+        if self.environment == "production" and (self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32):
+            raise ValueError("INQUIRY_SECRET_KEY must be set to a random value of at least 32 characters in production")
         return self
 
     @property

@@ -26,9 +26,7 @@ async def healthz() -> dict[str, str]:
 async def _database(resources: Resources) -> dict[str, Any]:
     async with resources.session_factory() as session:
         await session.execute(text("SELECT 1"))
-        pending, oldest = (
-            await session.execute(select(func.count(), func.min(OutboxEntry.created_at)))
-        ).one()
+        pending, oldest = (await session.execute(select(func.count(), func.min(OutboxEntry.created_at)))).one()
     lag = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
     if oldest is not None and oldest.tzinfo is None:
         lag = (datetime.now(UTC) - oldest.replace(tzinfo=UTC)).total_seconds()

@@ -9,21 +9,29 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.loader import Catalog
+from app.ingestion.batch import (
+    NeedsMerge,
+    apply_batch,
+    conflict_error,
+    new_status_event,
+    new_transaction,
+    wanted_references,
+)
 from app.ingestion.schemas import ItemResult
 from app.ingestion.validation import ItemError, NormalizedEvent, validate_event
+from app.models import IngestIssue, OutboxEntry, StatusEvent, Transaction, TransactionReference, TransactionView
 from app.normalization.arabic import name_key
-from app.models import IngestIssue, OutboxEntry, StatusEvent, Transaction, TransactionReference
 from app.transactions import repository
 from app.transactions.search_text import build_search_text
 from app.transactions.state import chronological, fold
-from app.transactions.tracking import new_tracking_number
 
 logger = logging.getLogger(__name__)
 
@@ -67,22 +75,32 @@ async def ingest_items(
 ) -> IngestSummary:
     """Validate and apply every item for ``agency_code``; flushes, never commits."""
     summary = IngestSummary()
+    prepared: list[tuple[int, NormalizedEvent]] = []
     for index, item in enumerate(items):
         event_id = item.get("event_id") if isinstance(item, dict) else None
         result = ItemResult(index=index, outcome="error", event_id=event_id if isinstance(event_id, str) else None)
+        summary.results.append(result)
         try:
-            event = validate_event(item, agency_code=agency_code, catalog=catalog, secret=secret, now=now)
-            transaction = await _apply_with_retries(session, event, source=source)
-            result.outcome = "created"
-            result.tracking_number = transaction.tracking_number
-            summary.touched_transactions.add(transaction.id)
-        except _Duplicate as dup:
-            result.outcome = "duplicate"
-            result.tracking_number = dup.tracking_number
+            prepared.append(
+                (index, validate_event(item, agency_code=agency_code, catalog=catalog, secret=secret, now=now))
+            )
         except ItemError as err:
-            result.outcome = "conflict" if err.code == "conflict" else "error"
-            result.error, result.field, result.message = err.code, err.field, err.message
-            result.known_codes = err.known_codes
+            _fail(result, err)
+    if prepared:
+        try:
+            async with session.begin_nested():
+                touched, histories = await apply_batch(session, prepared, summary.results, source=source)
+                await _refold(session, touched, histories)
+            summary.touched_transactions |= touched
+        except NeedsMerge:
+            logger.info("batch links two transactions; replaying it item by item to merge them")
+            await _apply_one_by_one(session, prepared, summary, source=source)
+        except DBAPIError as exc:
+            if not _retryable(exc):
+                raise
+            logger.info("batch lost a race on a unique key; replaying it item by item")
+            await _apply_one_by_one(session, prepared, summary, source=source)
+    for result in summary.results:
         if result.outcome != "created":
             session.add(
                 IngestIssue(
@@ -93,9 +111,38 @@ async def ingest_items(
                     message=(result.message or "")[:500],
                 )
             )
-        summary.results.append(result)
     await session.flush()
     return summary
+
+
+def _fail(result: ItemResult, err: ItemError) -> None:
+    result.outcome = "conflict" if err.code == "conflict" else "error"
+    result.error, result.field, result.message = err.code, err.field, err.message
+    result.known_codes = err.known_codes
+
+
+async def _refold(session: AsyncSession, touched: set[int], histories: dict[int, list[StatusEvent]]) -> None:
+    for transaction_id in touched:
+        transaction = await session.get_one(Transaction, transaction_id)
+        apply_state(transaction, histories[transaction_id])
+    await session.flush()
+
+
+async def _apply_one_by_one(
+    session: AsyncSession, prepared: Sequence[tuple[int, NormalizedEvent]], summary: IngestSummary, *, source: str
+) -> None:
+    """The slow path: each item in its own savepoint, retried when a concurrent writer wins a race."""
+    for index, event in prepared:
+        result = summary.results[index]
+        result.outcome, result.error, result.field, result.message = "error", None, None, None
+        try:
+            transaction = await _apply_with_retries(session, event, source=source)
+            result.outcome, result.tracking_number = "created", transaction.tracking_number
+            summary.touched_transactions.add(transaction.id)
+        except _Duplicate as dup:
+            result.outcome, result.tracking_number = "duplicate", dup.tracking_number
+        except ItemError as err:
+            _fail(result, err)
 
 
 async def _apply_with_retries(session: AsyncSession, event: NormalizedEvent, *, source: str) -> Transaction:
@@ -116,45 +163,14 @@ async def _apply(session: AsyncSession, event: NormalizedEvent, *, source: str) 
         transaction = await session.get_one(Transaction, existing.transaction_id)
         if existing.payload_hash == event.payload_hash:
             raise _Duplicate(transaction.tracking_number)
-        raise ItemError(
-            "conflict",
-            f"event_id: {event.event_id!r} was already received with different content",
-            "event_id",
-        )
+        raise conflict_error(event.event_id)
     transaction = await _find_or_open(session, event)
     transaction = await repository.lock(session, transaction.id)
-    await _ensure_references(session, transaction, event)
+    transaction = await _ensure_references(session, transaction, event)
 
     events = list(await repository.events_of(session, transaction.id))
-    stored = StatusEvent(
-        transaction_id=transaction.id,
-        agency_code=event.agency_code,
-        event_id=event.event_id,
-        reference_key=event.reference_key,
-        raw_status_code=event.raw_status_code,
-        raw_status_text=event.raw_status_text,
-        status=event.status,
-        reopen=event.reopen,
-        occurred_at=event.occurred_at,
-        received_at=datetime.now(UTC),
-        sequence=event.sequence,
-        from_agency=event.from_agency,
-        from_reference=event.from_reference_display,
-        to_agency=event.to_agency,
-        note=event.note,
-        note_visibility=event.note_visibility,
-        due_at=event.due_at,
-        out_of_order=any(e.occurred_at > event.occurred_at for e in events),
-        payload_hash=event.payload_hash,
-        source=source,
-        transaction_type=event.transaction_type,
-        title=event.title,
-        applicant_name=event.applicant_name,
-        national_id_hash=event.national_id_hash,
-        national_id_last4=event.national_id_last4,
-        mobile_hash=event.mobile_hash,
-        mobile_last4=event.mobile_last4,
-    )
+    stored = new_status_event(event, transaction_id=transaction.id, source=source)
+    stored.out_of_order = any(e.occurred_at > event.occurred_at for e in events)
     session.add(stored)
     await session.flush()
     events.append(stored)
@@ -195,37 +211,26 @@ async def _find_or_open(session: AsyncSession, event: NormalizedEvent) -> Transa
         if found is None:
             raise ItemError("unknown_tracking_number", "tracking_number: no such transaction", "tracking_number")
         return found
-    found = await repository.by_reference(
-        session, agency_code=event.agency_code, reference_key=event.reference_key
-    )
+    found = await repository.by_reference(session, agency_code=event.agency_code, reference_key=event.reference_key)
     if found is None and event.from_agency and event.from_reference_key:
         found = await repository.by_reference(
             session, agency_code=event.from_agency, reference_key=event.from_reference_key
         )
     if found is not None:
         return found
-    transaction = Transaction(
-        tracking_number=new_tracking_number(event.occurred_at.year),
-        status=event.status,
-        holder_agency=event.agency_code,
-        origin_agency=event.from_agency or event.agency_code,
-        created_at=event.occurred_at,
-        updated_at=event.occurred_at,
-        last_received_at=datetime.now(UTC),
-        version=0,
-        search_text="",
-    )
+    transaction = new_transaction(event)
     session.add(transaction)
     await session.flush()
     return transaction
 
 
-async def _ensure_references(session: AsyncSession, transaction: Transaction, event: NormalizedEvent) -> None:
-    """Record the agency's own reference, and the sender's for a handover, on this transaction."""
-    wanted = [(event.agency_code, event.reference_key, event.reference_display)]
-    if event.from_agency and event.from_reference_key and event.from_reference_display:
-        wanted.append((event.from_agency, event.from_reference_key, event.from_reference_display))
-    for agency_code, key, display in wanted:
+async def _ensure_references(session: AsyncSession, transaction: Transaction, event: NormalizedEvent) -> Transaction:
+    """Record the agency's own reference, and the sender's for a handover; returns the surviving transaction.
+
+    When a recipient's events arrived before the one naming the sender's reference, they opened a
+    transaction of their own; the handover event proves both are one file, so they are merged.
+    """
+    for position, (agency_code, key, display) in enumerate(wanted_references(event)):
         owner = await repository.by_reference(session, agency_code=agency_code, reference_key=key)
         if owner is None:
             session.add(
@@ -237,10 +242,30 @@ async def _ensure_references(session: AsyncSession, transaction: Transaction, ev
                 )
             )
         elif owner.id != transaction.id:
-            raise ItemError(
-                "reference_conflict",
-                f"reference: {display!r} of {agency_code} belongs to another transaction "
-                f"({owner.tracking_number})",
-                "reference",
-            )
+            if position == 0 or event.tracking_number is not None:
+                raise ItemError(
+                    "reference_conflict",
+                    f"reference: {display!r} of {agency_code} belongs to another transaction ({owner.tracking_number})",
+                    "reference",
+                )
+            transaction = await merge_transactions(session, keep_id=owner.id, drop_id=transaction.id)
     await session.flush()
+    return transaction
+
+
+async def merge_transactions(session: AsyncSession, *, keep_id: int, drop_id: int) -> Transaction:
+    """Move every event and reference of ``drop`` onto ``keep``, delete ``drop`` and queue both for the index."""
+    for transaction_id in sorted((keep_id, drop_id)):
+        await repository.lock(session, transaction_id)
+    await session.flush()
+    for model in (StatusEvent, TransactionReference, TransactionView):
+        await session.execute(update(model).where(model.transaction_id == drop_id).values(transaction_id=keep_id))
+    keep = await session.get_one(Transaction, keep_id)
+    drop = await session.get_one(Transaction, drop_id)
+    keep.version = max(keep.version, drop.version)
+    await session.delete(drop)
+    session.add(OutboxEntry(transaction_id=drop_id))
+    await session.flush()
+    session.expire_all()
+    logger.info("merged transaction %s into %s after a late handover event", drop_id, keep_id)
+    return await repository.lock(session, keep_id)

@@ -30,9 +30,7 @@ END_OF_DAY = time(23, 59, 59)
 class ItemError(Exception):
     """A per-item rejection: machine code, field path and a sentence for people."""
 
-    def __init__(
-        self, code: str, message: str, field: str | None = None, known_codes: list[str] | None = None
-    ) -> None:
+    def __init__(self, code: str, message: str, field: str | None = None, known_codes: list[str] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message

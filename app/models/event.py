@@ -15,9 +15,7 @@ class StatusEvent(Base):
     __table_args__ = (UniqueConstraint("agency_code", "event_id"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    transaction_id: Mapped[int] = mapped_column(
-        ForeignKey("transactions.id", ondelete="CASCADE"), index=True
-    )
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id", ondelete="CASCADE"), index=True)
     agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
     event_id: Mapped[str] = mapped_column(String(128))
     reference_key: Mapped[str] = mapped_column(String(64))

@@ -50,9 +50,7 @@ class TransactionReference(Base):
     __table_args__ = (UniqueConstraint("agency_code", "reference_key"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    transaction_id: Mapped[int] = mapped_column(
-        ForeignKey("transactions.id", ondelete="CASCADE"), index=True
-    )
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id", ondelete="CASCADE"), index=True)
     agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
     reference_key: Mapped[str] = mapped_column(String(64), index=True)
     reference_display: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,1 @@
+"""Deterministic demo traffic, sent through the real ingestion path."""

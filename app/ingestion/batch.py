@@ -1,0 +1,239 @@
+"""The fast path: a whole batch of validated events applied with a handful of queries.
+
+Existing events, references and transactions are fetched in bulk, new rows are inserted in
+bulk, and each touched transaction is refolded once. A concurrent writer can still win a
+race on a unique key; the caller then rolls this savepoint back and replays the batch item
+by item (the slow path), so correctness never depends on this path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.ingestion.schemas import ItemResult
+from app.ingestion.validation import ItemError, NormalizedEvent
+from app.models import OutboxEntry, StatusEvent, Transaction, TransactionReference
+from app.transactions.tracking import new_tracking_number
+
+
+class NeedsMerge(Exception):
+    """A handover event links two existing transactions: the slow path merges them."""
+
+
+@dataclass(slots=True)
+class _Pending:
+    transaction: Transaction
+    events: list[tuple[NormalizedEvent, StatusEvent]] = field(default_factory=list)
+
+
+def new_transaction(event: NormalizedEvent) -> Transaction:
+    """A transaction opened by its first-arriving event; the fold fills in the real state."""
+    return Transaction(
+        tracking_number=new_tracking_number(event.occurred_at.year),
+        status=event.status,
+        holder_agency=event.agency_code,
+        origin_agency=event.from_agency or event.agency_code,
+        created_at=event.occurred_at,
+        updated_at=event.occurred_at,
+        last_received_at=datetime.now(UTC),
+        version=0,
+        search_text="",
+    )
+
+
+def new_status_event(event: NormalizedEvent, *, transaction_id: int | None, source: str) -> StatusEvent:
+    return StatusEvent(
+        transaction_id=transaction_id,
+        agency_code=event.agency_code,
+        event_id=event.event_id,
+        reference_key=event.reference_key,
+        raw_status_code=event.raw_status_code,
+        raw_status_text=event.raw_status_text,
+        status=event.status,
+        reopen=event.reopen,
+        occurred_at=event.occurred_at,
+        received_at=datetime.now(UTC),
+        sequence=event.sequence,
+        from_agency=event.from_agency,
+        from_reference=event.from_reference_display,
+        to_agency=event.to_agency,
+        note=event.note,
+        note_visibility=event.note_visibility,
+        due_at=event.due_at,
+        out_of_order=False,
+        payload_hash=event.payload_hash,
+        source=source,
+        transaction_type=event.transaction_type,
+        title=event.title,
+        applicant_name=event.applicant_name,
+        national_id_hash=event.national_id_hash,
+        national_id_last4=event.national_id_last4,
+        mobile_hash=event.mobile_hash,
+        mobile_last4=event.mobile_last4,
+    )
+
+
+def wanted_references(event: NormalizedEvent) -> list[tuple[str, str, str]]:
+    """The (agency, key, display) references an event puts on its transaction."""
+    wanted = [(event.agency_code, event.reference_key, event.reference_display)]
+    if event.from_agency and event.from_reference_key and event.from_reference_display:
+        wanted.append((event.from_agency, event.from_reference_key, event.from_reference_display))
+    return wanted
+
+
+def conflict_error(event_id: str) -> ItemError:
+    return ItemError("conflict", f"event_id: {event_id!r} was already received with different content", "event_id")
+
+
+async def apply_batch(
+    session: AsyncSession,
+    prepared: Sequence[tuple[int, NormalizedEvent]],
+    results: list[ItemResult],
+    *,
+    source: str,
+) -> tuple[set[int], dict[int, list[StatusEvent]]]:
+    """Apply every prepared event; fills ``results``; returns touched ids and their events to refold."""
+    agency_codes = {e.agency_code for _, e in prepared}
+    event_ids = [e.event_id for _, e in prepared]
+    existing_events = {
+        (row.agency_code, row.event_id): (row.payload_hash, row.transaction_id)
+        for row in (
+            await session.execute(
+                select(
+                    StatusEvent.agency_code, StatusEvent.event_id, StatusEvent.payload_hash, StatusEvent.transaction_id
+                ).where(StatusEvent.agency_code.in_(agency_codes), StatusEvent.event_id.in_(event_ids))
+            )
+        ).all()
+    }
+    ref_pairs = {(a, k) for _, e in prepared for a, k, _d in wanted_references(e)}
+    ref_owner: dict[tuple[str, str], int] = {}
+    if ref_pairs:
+        rows = await session.execute(
+            select(
+                TransactionReference.agency_code,
+                TransactionReference.reference_key,
+                TransactionReference.transaction_id,
+            ).where(tuple_(TransactionReference.agency_code, TransactionReference.reference_key).in_(list(ref_pairs)))
+        )
+        ref_owner = {(a, k): t for a, k, t in rows.all()}
+    trackings = {e.tracking_number.upper() for _, e in prepared if e.tracking_number}
+    tracking_owner: dict[str, int] = {}
+    if trackings:
+        rows = await session.execute(
+            select(Transaction.tracking_number, Transaction.id).where(Transaction.tracking_number.in_(trackings))
+        )
+        tracking_owner = dict(rows.tuples().all())
+
+    wanted_ids = set(ref_owner.values()) | set(tracking_owner.values()) | {t for _, t in existing_events.values()}
+    transactions: dict[int, Transaction] = {}
+    if wanted_ids:
+        locked = await session.scalars(
+            select(Transaction).where(Transaction.id.in_(wanted_ids)).order_by(Transaction.id).with_for_update()
+        )
+        transactions = {t.id: t for t in locked.all()}
+
+    by_ref: dict[tuple[str, str], Transaction] = {k: transactions[v] for k, v in ref_owner.items()}
+    seen: dict[tuple[str, str], tuple[str, Transaction]] = {
+        key: (h, transactions[t]) for key, (h, t) in existing_events.items()
+    }
+    pending: dict[int, _Pending] = {}  # keyed by id() of the Transaction object
+    new_references: list[tuple[Transaction, str, str, str]] = []
+
+    for index, event in prepared:
+        result = results[index]
+        key = (event.agency_code, event.event_id)
+        if key in seen:
+            payload, owner = seen[key]
+            if payload == event.payload_hash:
+                result.outcome, result.tracking_number = "duplicate", owner.tracking_number
+            else:
+                err = conflict_error(event.event_id)
+                result.outcome, result.error, result.field, result.message = (
+                    "conflict",
+                    err.code,
+                    err.field,
+                    err.message,
+                )
+            continue
+        try:
+            transaction = _resolve(event, tracking_owner, transactions, by_ref)
+            if transaction is None:
+                transaction = new_transaction(event)
+                session.add(transaction)
+            for position, (agency, ref_key, display) in enumerate(wanted_references(event)):
+                owner_txn = by_ref.get((agency, ref_key))
+                if owner_txn is None:
+                    by_ref[(agency, ref_key)] = transaction
+                    new_references.append((transaction, agency, ref_key, display))
+                elif owner_txn is not transaction:
+                    if position == 1 and event.tracking_number is None:
+                        raise NeedsMerge
+                    raise ItemError(
+                        "reference_conflict",
+                        f"reference: {display!r} of {agency} belongs to another transaction "
+                        f"({owner_txn.tracking_number})",
+                        "reference",
+                    )
+        except ItemError as err:
+            result.outcome, result.error, result.field, result.message = "error", err.code, err.field, err.message
+            continue
+        stored = new_status_event(event, transaction_id=None, source=source)
+        pending.setdefault(id(transaction), _Pending(transaction)).events.append((event, stored))
+        seen[key] = (event.payload_hash, transaction)
+        result.outcome = "created"
+        result.index = index
+
+    await session.flush()  # new transactions get their ids
+    for transaction, agency, ref_key, display in new_references:
+        session.add(
+            TransactionReference(
+                transaction_id=transaction.id, agency_code=agency, reference_key=ref_key, reference_display=display
+            )
+        )
+    touched_ids = {p.transaction.id for p in pending.values()}
+    prior: dict[int, list[StatusEvent]] = {tid: [] for tid in touched_ids}
+    existing_touched = [tid for tid in touched_ids if tid in transactions]
+    if existing_touched:
+        for row in (
+            await session.scalars(select(StatusEvent).where(StatusEvent.transaction_id.in_(existing_touched)))
+        ).all():
+            prior[row.transaction_id].append(row)
+    for p in pending.values():
+        history = prior[p.transaction.id]
+        latest = max((e.occurred_at for e in history), default=None)
+        for _event, stored in p.events:
+            stored.transaction_id = p.transaction.id
+            stored.out_of_order = latest is not None and latest > stored.occurred_at
+            latest = stored.occurred_at if latest is None else max(latest, stored.occurred_at)
+            history.append(stored)
+            session.add(stored)
+        session.add(OutboxEntry(transaction_id=p.transaction.id))
+    for index, _event in prepared:
+        result = results[index]
+        if result.outcome == "created":
+            owner = seen[(_event.agency_code, _event.event_id)][1]
+            result.tracking_number = owner.tracking_number
+    await session.flush()
+    return touched_ids, {p.transaction.id: prior[p.transaction.id] for p in pending.values()}
+
+
+def _resolve(
+    event: NormalizedEvent,
+    tracking_owner: dict[str, int],
+    transactions: dict[int, Transaction],
+    by_ref: dict[tuple[str, str], Transaction],
+) -> Transaction | None:
+    if event.tracking_number is not None:
+        tid = tracking_owner.get(event.tracking_number.upper())
+        if tid is None:
+            raise ItemError("unknown_tracking_number", "tracking_number: no such transaction", "tracking_number")
+        return transactions[tid]
+    found = by_ref.get((event.agency_code, event.reference_key))
+    if found is None and event.from_agency and event.from_reference_key:
+        found = by_ref.get((event.from_agency, event.from_reference_key))
+    return found
