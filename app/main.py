@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.ingestion.router import router as ingestion_router
+from app.inquiry.router import router as inquiry_router
 from app.resources import close_resources, open_resources
 from app.settings import Settings, get_settings
 
@@ -42,4 +43,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(ingestion_router)
+    app.include_router(inquiry_router)
+    from app.audit.router import router as audit_router
+    from app.dashboard.router import router as dashboard_router
+    from app.staff.router import callcenter_router, router as staff_router
+
+    app.include_router(staff_router)
+    app.include_router(callcenter_router)
+    app.include_router(dashboard_router)
+    app.include_router(audit_router)
     return app

@@ -32,6 +32,8 @@ class Resources:
     kick_indexer: IndexKick | None = None
     """Wakes whatever drains the outbox; called only after a commit."""
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    failure_counter: Any = None
+    """Failed-inquiry counters (Redis or memory), created on first use."""
 
     async def after_commit(self) -> None:
         """Ask for the outbox to be drained; losing this call loses nothing (the outbox is durable)."""
@@ -59,10 +61,10 @@ async def open_resources(settings: Settings) -> Resources:
             settings.elasticsearch_url, request_timeout=10, retry_on_timeout=True, max_retries=2
         )
     if settings.redis_url:
-        from arq import create_pool
-        from arq.connections import RedisSettings
+        from arq.connections import ArqRedis
 
-        resources.redis = await create_pool(RedisSettings.from_dsn(settings.redis_url), retry=1, conn_timeout=2)
+        # Connections are made lazily, so the API starts (and /readyz reports) while Redis is down.
+        resources.redis = ArqRedis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
     return resources
 
 

@@ -1,0 +1,1 @@
+"""Manager and region dashboards: aggregations from the search backend, ingestion quality from SQL."""

@@ -1,0 +1,1 @@
+"""Citizen inquiry: "where is my transaction?" by reference and verifier, without login."""

@@ -1,0 +1,204 @@
+"""Answering a citizen's inquiry from the database, the system of record.
+
+A miss and a wrong verifier take the same path and give the same answer, so the endpoint
+cannot tell anyone whether a reference exists; every failure counts against both the client
+and the reference.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.catalog.loader import Catalog
+from app.errors import NotFound, TooManyRequests
+from app.inquiry.ratelimit import FailureCounter, failure_keys
+from app.inquiry.schemas import AccessRecord, AgencyTime, InquiryResponse, Label, TimelineEntry
+from app.models import StatusEvent, Transaction, TransactionView
+from app.normalization.dates import to_hijri_string
+from app.normalization.digits import to_ascii_digits
+from app.normalization.errors import NormalizationError
+from app.normalization.identity import keyed_hash
+from app.normalization.phones import normalize_mobile
+from app.normalization.references import reference_key
+from app.transactions import repository
+from app.transactions.state import TERMINAL_STATUSES, chronological
+from app.transactions.timeline import (
+    days_per_agency,
+    expected_completion,
+    is_overdue,
+    median_working_days,
+    riyadh_date,
+)
+from app.transactions.tracking import tracking_from_key
+
+NOT_FOUND_MESSAGE = "No transaction matches this reference and verifier. / لا توجد معاملة مطابقة للرقم ورمز التحقق."
+HISTORY_SAMPLE = 200
+_DUMMY = "0" * 64
+
+
+def agency_label(catalog: Catalog, code: str) -> Label:
+    agency = catalog.agencies.get(code)
+    return Label(code=code, ar=agency.name_ar if agency else code, en=agency.name_en if agency else code)
+
+
+def status_label(catalog: Catalog, code: str) -> Label:
+    status = catalog.statuses.get(code)
+    return Label(code=code, ar=status.label_ar if status else code, en=status.label_en if status else code)
+
+
+def _verifier_matches(transaction: Transaction, verifier: str, secret: str) -> bool:
+    """Last 4 digits of the ID number, or the mobile in any format; compared in constant time."""
+    digits = to_ascii_digits(verifier).strip()
+    if len(digits) == 4 and digits.isdigit():
+        return hmac.compare_digest(digits, transaction.national_id_last4 or "----")
+    try:
+        mobile_hash = keyed_hash(normalize_mobile(verifier), secret)
+    except NormalizationError:
+        mobile_hash = _DUMMY
+    return hmac.compare_digest(mobile_hash, transaction.mobile_hash or _DUMMY[:-1] + "1")
+
+
+async def candidates(session: AsyncSession, reference: str) -> Sequence[Transaction]:
+    try:
+        key = reference_key(reference)
+    except NormalizationError:
+        return []
+    tracking = tracking_from_key(key)
+    if tracking is not None:
+        found = await repository.by_tracking_number(session, tracking)
+        return [found] if found else []
+    return await repository.by_any_reference(session, key)
+
+
+async def historical_days(
+    session: AsyncSession, catalog: Catalog, *, agency_code: str, transaction_type: str | None
+) -> int | None:
+    """Median working days to completion of recent completed transactions of this agency and type."""
+    if transaction_type is None:
+        return None
+    rows = (
+        await session.execute(
+            select(Transaction.created_at, Transaction.completed_at)
+            .where(
+                Transaction.holder_agency == agency_code,
+                Transaction.transaction_type == transaction_type,
+                Transaction.status == "completed",
+                Transaction.completed_at.is_not(None),
+            )
+            .order_by(Transaction.completed_at.desc())
+            .limit(HISTORY_SAMPLE)
+        )
+    ).all()
+    durations = [(start, end) for start, end in rows if end is not None]
+    return median_working_days(durations, holidays=catalog.holidays, weekend=catalog.weekend_days)
+
+
+async def inquire(
+    session: AsyncSession,
+    *,
+    reference: str,
+    verifier: str,
+    client: str,
+    catalog: Catalog,
+    secret: str,
+    counter: FailureCounter,
+    limit: int,
+    now: datetime | None = None,
+) -> InquiryResponse:
+    """The public answer for a reference and verifier, or NotFound / TooManyRequests."""
+    now = now or datetime.now(UTC)
+    try:
+        ref_key = reference_key(reference)
+    except NormalizationError:
+        ref_key = reference.strip()[:64]
+    keys = failure_keys(client=client, reference_key=ref_key)
+    wait = await counter.blocked_for(keys, limit)
+    if wait:
+        raise TooManyRequests(
+            "Too many failed attempts; try again later. / محاولات كثيرة غير ناجحة، حاول لاحقاً.",
+            headers={"Retry-After": str(wait)},
+        )
+    match: Transaction | None = None
+    found = await candidates(session, reference)
+    for transaction in found or [Transaction(national_id_last4=None, mobile_hash=None)]:
+        if _verifier_matches(transaction, verifier, secret) and transaction.id is not None and match is None:
+            match = transaction
+    if match is None:
+        await counter.record_failure(keys)
+        raise NotFound(NOT_FOUND_MESSAGE)
+    return await build_response(session, match, catalog=catalog, now=now)
+
+
+async def build_response(
+    session: AsyncSession, transaction: Transaction, *, catalog: Catalog, now: datetime
+) -> InquiryResponse:
+    events = list(await repository.events_of(session, transaction.id))
+    views = (
+        await session.scalars(
+            select(TransactionView)
+            .where(TransactionView.transaction_id == transaction.id)
+            .order_by(TransactionView.viewed_at.desc())
+            .limit(50)
+        )
+    ).all()
+    status = catalog.statuses[transaction.status]
+    ttype = catalog.transaction_types.get(transaction.transaction_type or "")
+    expected = expected_completion(
+        created_at=transaction.created_at,
+        due_at=transaction.due_at,
+        rule_days=ttype.sla_working_days if ttype else None,
+        historical_days=await historical_days(
+            session, catalog, agency_code=transaction.holder_agency, transaction_type=transaction.transaction_type
+        ),
+        holidays=catalog.holidays,
+        weekend=catalog.weekend_days,
+    )
+    return InquiryResponse(
+        tracking_number=transaction.tracking_number,
+        transaction_type=Label(code=ttype.code, ar=ttype.name_ar, en=ttype.name_en) if ttype else None,
+        title=transaction.title,
+        status=status_label(catalog, transaction.status),
+        next_step_ar=status.next_ar,
+        next_step_en=status.next_en,
+        terminal=transaction.status in TERMINAL_STATUSES,
+        holder=agency_label(catalog, transaction.holder_agency),
+        created_at=transaction.created_at,
+        updated_at=transaction.updated_at,
+        completed_at=transaction.completed_at,
+        expected_completion=expected,
+        expected_completion_hijri=to_hijri_string(expected) if expected else None,
+        overdue=is_overdue(status=transaction.status, expected=expected, today=riyadh_date(now)),
+        timeline=public_timeline(events, catalog),
+        time_per_agency=[
+            AgencyTime(agency=agency_label(catalog, code), days=days)
+            for code, days in days_per_agency(events, now=now).items()
+        ],
+        accessed_by=[
+            AccessRecord(
+                agency=agency_label(catalog, v.agency_code) if v.agency_code else None,
+                role=v.role,
+                viewed_at=v.viewed_at,
+            )
+            for v in views
+        ],
+    )
+
+
+def public_timeline(events: Sequence[StatusEvent], catalog: Catalog) -> list[TimelineEntry]:
+    """Every event in the order it happened; internal notes never leave the agency."""
+    ordered: list[StatusEvent] = chronological(events)  # type: ignore[assignment]
+    return [
+        TimelineEntry(
+            agency=agency_label(catalog, e.agency_code),
+            status=status_label(catalog, e.status),
+            occurred_at=e.occurred_at,
+            date_hijri=to_hijri_string(e.occurred_at),
+            note=e.note if e.note_visibility == "public" else None,
+        )
+        for e in ordered
+    ]

@@ -1,0 +1,1 @@
+"""Staff search, transaction detail and the call-center lookup."""
