@@ -1,0 +1,5 @@
+"""Every test here runs once per search backend."""
+
+from tests.search.support import app_settings, backend_name, ingest
+
+__all__ = ["app_settings", "backend_name", "ingest"]

@@ -1,0 +1,156 @@
+"""Fixtures shared by the search, staff and dashboard tests: a backend switch, ingestion and a dataset.
+
+Data enters the product the real way (the ingestion API), then the outbox is drained with the
+indexers' own drain into the configured sink, and the index is refreshed explicitly (no sleeps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from app.resources import Resources
+from app.settings import Settings
+from indexers.pipeline import drain_outbox, make_sink
+from tests.fixtures.factories import make_event
+from tests.fixtures.services import ES_URL
+
+Ingest = Callable[[str, list[dict[str, Any]]], Awaitable[list[dict[str, Any]]]]
+BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=20)
+
+
+@pytest.fixture(params=["database", "elasticsearch"])
+def backend_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def app_settings(pg_settings: Settings, backend_name: str, request: pytest.FixtureRequest) -> Settings:
+    """The app on PostgreSQL, searching either the database or a per-test Elasticsearch index."""
+    if backend_name == "database":
+        return pg_settings.model_copy(update={"search_backend": "database"})
+    prefix = request.getfixturevalue("es_prefix")
+    return pg_settings.model_copy(
+        update={"elasticsearch_url": ES_URL, "search_backend": "elasticsearch", "index_prefix": prefix}
+    )
+
+
+async def sync_index(resources: Resources) -> None:
+    """Drain the outbox into the configured sink and make it searchable now."""
+    await drain_outbox(
+        resources.session_factory, make_sink(resources.settings, resources.elasticsearch), catalog=resources.catalog
+    )
+    if resources.elasticsearch is not None:
+        await resources.elasticsearch.indices.refresh(index=resources.settings.index_alias)
+
+
+@pytest.fixture
+def ingest(client: httpx.AsyncClient, agency_key: Any, resources: Resources) -> Ingest:
+    keys: dict[str, str] = {}
+
+    async def _ingest(agency: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if agency not in keys:
+            keys[agency] = await agency_key(agency)
+        response = await client.post(
+            "/api/v1/events/bulk", json=events, headers={"Authorization": f"Bearer {keys[agency]}"}
+        )
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        assert all(i["outcome"] == "created" for i in items), items
+        await sync_index(resources)
+        return items
+
+    return _ingest
+
+
+def at(hours: float) -> str:
+    return (BASE + timedelta(hours=hours)).isoformat()
+
+
+def ev(**kw: Any) -> dict[str, Any]:
+    return make_event(**kw)
+
+
+async def load_dataset(ingest: Ingest) -> dict[str, str]:
+    """~30 transactions over four agencies; returns tracking numbers by a readable name."""
+    names: dict[str, str] = {}
+    hcm = [
+        ev(
+            reference="١٤٤٧/٣٤٥٦",
+            title="مدرسة الأمل الأهلية: طلب رخصة تشغيل",
+            occurred_at=at(1),
+            status_code="received",
+            transaction_type="commercial_license",
+            applicant={"national_id": "1000000008", "name": "أحمد مصطفى الزهراني", "mobile": "0551234567"},
+            note={"text": "أحيلت إلى لجنة المراجعة الفنية", "visibility": "public"},
+        ),
+        ev(
+            reference="HCM-OVERDUE-1",
+            title="Building permit in Al-Aziziyah",
+            occurred_at=at(2),
+            status_code="under_review",
+            due_date="2020-01-05",
+            applicant={"national_id": "1234567897", "name": "Sara Khalid", "mobile": "+966 50 000 0001"},
+            note={"text": "سري: ملاحظة داخلية للأمانة فقط", "visibility": "internal"},
+        ),
+    ]
+    for i in range(22):
+        hcm.append(ev(reference=f"HCM-BULK-{i:03d}", title=f"ملف صيانة رقم {i}", occurred_at=at(10 + i)))
+    items = await ingest("HCM", hcm)
+    names["school"], names["overdue"] = items[0]["tracking_number"], items[1]["tracking_number"]
+    names["bulk0"] = items[2]["tracking_number"]
+
+    # A handover GOV-JEDDAH → HCM: outgoing for GOV-JEDDAH, incoming for HCM.
+    out = await ingest(
+        "GOV-JEDDAH",
+        [
+            ev(
+                reference="GJ-100",
+                title="شكوى بخصوص تسرب مياه",
+                transaction_type="complaint",
+                occurred_at=at(40),
+                status_code="referred",
+                to_agency="HCM",
+            )
+        ],
+    )
+    names["handover"] = out[0]["tracking_number"]
+    await ingest(
+        "HCM",
+        [
+            ev(
+                reference="HCM-900",
+                from_agency="GOV-JEDDAH",
+                from_reference="GJ-100",
+                occurred_at=at(41),
+                status_code="under_review",
+            )
+        ],
+    )
+    # Jeddah municipality only: other agencies' staff must never see these.
+    jm = await ingest(
+        "JEDDAH-MUN",
+        [
+            ev(reference="JM-1", title="طلب رخصة بناء في جدة", occurred_at=at(50), status_code="received"),
+            ev(reference="JM-2", title="مدرسة أهلية في جدة", occurred_at=at(51), status_code="received"),
+        ],
+    )
+    names["jm1"], names["jm2"] = jm[0]["tracking_number"], jm[1]["tracking_number"]
+    # Closed transactions for processing times: 1, 2 and 4 days at MOH-MAKKAH.
+    moh_open = [
+        ev(reference=f"MOH-{d}", title="تقرير طبي", transaction_type="medical_report", occurred_at=at(60 + d), status_code="received")
+        for d in (1, 2, 4)
+    ]
+    await ingest("MOH-MAKKAH", moh_open)
+    await ingest(
+        "MOH-MAKKAH",
+        [
+            ev(reference=f"MOH-{d}", occurred_at=at(60 + d + 24 * d), status_code="completed", transaction_type="medical_report")
+            for d in (1, 2, 4)
+        ],
+    )
+    return names
