@@ -244,6 +244,35 @@ def users_deactivate(username: str) -> None:
     console.print(f"{username} deactivated")
 
 
+@cli.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A .csv or .xlsx file")],
+    agency: Annotated[str, typer.Option(help="The uploading agency's code")],
+) -> None:
+    """Import an agency's spreadsheet through the same validation as the API; re-runs skip stored rows."""
+    from rich.progress import Progress
+
+    from app.ingestion.file_import import import_file
+
+    async def _import(resources: Resources) -> Any:
+        with Progress(console=console) as progress:
+            task = progress.add_task(f"importing {file.name}", total=None)
+            return await import_file(
+                resources.session_factory,
+                path=file,
+                agency_code=agency.upper(),
+                catalog=resources.catalog,
+                secret=resources.settings.secret_key,
+                progress=lambda n: progress.advance(task, n),
+            )
+
+    report = run(_import)
+    console.print(f"{report.rows} rows: {report.outcomes}")
+    if report.report_path:
+        console.print(f"rejected rows with reasons: {report.report_path}")
+        raise typer.Exit(2)
+
+
 # --- demo -------------------------------------------------------------------------------------
 
 

@@ -222,16 +222,16 @@ class ElasticsearchSink:
     async def write(self, session: AsyncSession, docs: Mapping[int, Document | None]) -> SinkResult:
         """Write through the alias; during a rebuild also into the new index (see ``indexers.rebuild``).
 
-        The marker is read after the documents were loaded, which is what makes the rebuild's
-        catch-up complete: any change committed after the rebuild started is written twice.
+        The marker is read after the documents were loaded and *before* writing through the alias,
+        which is what makes the rebuild's catch-up complete: a change not in the rebuild's snapshot
+        is written to the new index directly, or through the alias once it points there.
         """
-        result = await bulk_write(self.es, self.alias, docs, require_alias=True, **self._options)
         try:
             targets = await aliased_indices(self.es, rebuild_marker(self.prefix))
         except (TransportError, OSError, TimeoutError) as exc:
             failure = Failure(type(exc).__name__, str(exc)[:2000])
-            return result.merge(SinkResult(transient=dict.fromkeys(docs, failure)))
+            return SinkResult(transient=dict.fromkeys(docs, failure))
+        result = await bulk_write(self.es, self.alias, docs, require_alias=True, **self._options)
         for target in targets:
-            if target not in await aliased_indices(self.es, self.alias):
-                result = result.merge(await bulk_write(self.es, target, docs, **self._options))
+            result = result.merge(await bulk_write(self.es, target, docs, **self._options))
         return result

@@ -142,14 +142,25 @@ async def load_dataset(ingest: Ingest) -> dict[str, str]:
     names["jm1"], names["jm2"] = jm[0]["tracking_number"], jm[1]["tracking_number"]
     # Closed transactions for processing times: 1, 2 and 4 days at MOH-MAKKAH.
     moh_open = [
-        ev(reference=f"MOH-{d}", title="تقرير طبي", transaction_type="medical_report", occurred_at=at(60 + d), status_code="received")
+        ev(
+            reference=f"MOH-{d}",
+            title="تقرير طبي",
+            transaction_type="medical_report",
+            occurred_at=at(60 + d),
+            status_code="received",
+        )
         for d in (1, 2, 4)
     ]
     await ingest("MOH-MAKKAH", moh_open)
     await ingest(
         "MOH-MAKKAH",
         [
-            ev(reference=f"MOH-{d}", occurred_at=at(60 + d + 24 * d), status_code="completed", transaction_type="medical_report")
+            ev(
+                reference=f"MOH-{d}",
+                occurred_at=at(60 + d + 24 * d),
+                status_code="completed",
+                transaction_type="medical_report",
+            )
             for d in (1, 2, 4)
         ],
     )
