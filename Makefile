@@ -35,10 +35,10 @@ demo: $(STAMP)
 	@echo "    API docs         http://$(HOST):$(PORT)/docs"
 	@echo "    demo tokens      var/demo-credentials.txt"
 	@echo ""
-	$(VENV)/bin/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
+	$(VENV)/bin/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log
 
 serve: $(STAMP)
-	$(VENV)/bin/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
+	$(VENV)/bin/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log
 
 ## Start PostgreSQL, Redis and Elasticsearch (installed when missing)
 services:

@@ -11,6 +11,9 @@ from app.errors import install_error_handlers
 from app.health.router import router as health_router
 from app.ingestion.router import router as ingestion_router
 from app.inquiry.router import router as inquiry_router
+from app.observability.logging import configure_logging
+from app.observability.middleware import RequestContextMiddleware
+from app.observability.router import router as metrics_router
 from app.resources import close_resources, open_resources
 from app.settings import Settings, get_settings
 
@@ -18,6 +21,7 @@ from app.settings import Settings, get_settings
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; tests pass their own settings, production reads the environment."""
     settings = settings or get_settings()
+    configure_logging(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -41,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(metrics_router)
     app.include_router(health_router)
     app.include_router(ingestion_router)
     app.include_router(inquiry_router)

@@ -11,7 +11,8 @@ from app.deps import CatalogDep, CurrentAgency, ResourcesDep, SessionDep, Settin
 from app.errors import ERROR_RESPONSES, Conflict, Forbidden, UnprocessableEntity
 from app.ingestion.body import parse_items, parse_single, read_body
 from app.ingestion.schemas import BulkResponse, EventIn, ItemResult
-from app.ingestion.service import ingest_items
+from app.ingestion.service import IngestSummary, ingest_items
+from app.observability.metrics import BULK_SIZE, EVENTS_INGESTED
 
 router = APIRouter(prefix="/api/v1/events", tags=["ingestion"], responses=ERROR_RESPONSES)
 
@@ -34,6 +35,16 @@ _BULK_BODY: dict[str, Any] = {
         },
     }
 }
+
+
+def record_metrics(agency_code: str, summary: IngestSummary) -> None:
+    """Count outcomes only after the commit, so the numbers describe what is durable."""
+    BULK_SIZE.observe(len(summary.results))
+    counts: dict[str, int] = {}
+    for result in summary.results:
+        counts[result.outcome] = counts.get(result.outcome, 0) + 1
+    for outcome, n in counts.items():
+        EVENTS_INGESTED.labels(agency_code, outcome).inc(n)
 
 
 @router.post(
@@ -59,6 +70,7 @@ async def submit_event(
         session, items=[item], agency_code=agency.agency_code, catalog=catalog, secret=settings.secret_key
     )
     await session.commit()
+    record_metrics(agency.agency_code, summary)
     result = summary.results[0]
     if result.outcome == "created":
         await resources.after_commit()
@@ -100,6 +112,7 @@ async def submit_bulk(
         session, items=items, agency_code=agency.agency_code, catalog=catalog, secret=settings.secret_key
     )
     await session.commit()
+    record_metrics(agency.agency_code, summary)
     if summary.touched_transactions:
         await resources.after_commit()
     return BulkResponse(

@@ -20,6 +20,7 @@ from app.inquiry.ratelimit import FailureCounter, failure_keys
 from app.inquiry.schemas import AccessRecord, AgencyTime, InquiryResponse, Label, TimelineEntry
 from app.models import StatusEvent, Transaction, TransactionView
 from app.normalization.dates import to_hijri_string
+from app.observability.metrics import RATE_LIMITED
 from app.normalization.digits import to_ascii_digits
 from app.normalization.errors import NormalizationError
 from app.normalization.identity import keyed_hash
@@ -119,6 +120,7 @@ async def inquire(
     keys = failure_keys(client=client, reference_key=ref_key)
     wait = await counter.blocked_for(keys, limit)
     if wait:
+        RATE_LIMITED.labels("inquiry").inc()
         raise TooManyRequests(
             "Too many failed attempts; try again later. / محاولات كثيرة غير ناجحة، حاول لاحقاً.",
             headers={"Retry-After": str(wait)},
