@@ -124,10 +124,10 @@ async def apply_batch(
     trackings = {e.tracking_number.upper() for _, e in prepared if e.tracking_number}
     tracking_owner: dict[str, int] = {}
     if trackings:
-        rows = await session.execute(
+        tracking_rows = await session.execute(
             select(Transaction.tracking_number, Transaction.id).where(Transaction.tracking_number.in_(trackings))
         )
-        tracking_owner = dict(rows.tuples().all())
+        tracking_owner = {number: tid for number, tid in tracking_rows.tuples().all()}
 
     wanted_ids = set(ref_owner.values()) | set(tracking_owner.values()) | {t for _, t in existing_events.values()}
     transactions: dict[int, Transaction] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import update
@@ -29,9 +29,12 @@ from app.ingestion.schemas import ItemResult
 from app.ingestion.validation import ItemError, NormalizedEvent, validate_event
 from app.models import IngestIssue, OutboxEntry, StatusEvent, Transaction, TransactionReference, TransactionView
 from app.normalization.arabic import name_key
+from app.normalization.dates import RIYADH
+from app.normalization.workdays import add_working_days
 from app.transactions import repository
 from app.transactions.search_text import build_search_text
 from app.transactions.state import chronological, fold
+from app.transactions.timeline import riyadh_date
 
 logger = logging.getLogger(__name__)
 
@@ -90,16 +93,16 @@ async def ingest_items(
         try:
             async with session.begin_nested():
                 touched, histories = await apply_batch(session, prepared, summary.results, source=source)
-                await _refold(session, touched, histories)
+                await _refold(session, touched, histories, catalog)
             summary.touched_transactions |= touched
         except NeedsMerge:
             logger.info("batch links two transactions; replaying it item by item to merge them")
-            await _apply_one_by_one(session, prepared, summary, source=source)
+            await _apply_one_by_one(session, prepared, summary, source=source, catalog=catalog)
         except DBAPIError as exc:
             if not _retryable(exc):
                 raise
             logger.info("batch lost a race on a unique key; replaying it item by item")
-            await _apply_one_by_one(session, prepared, summary, source=source)
+            await _apply_one_by_one(session, prepared, summary, source=source, catalog=catalog)
     for result in summary.results:
         if result.outcome != "created":
             session.add(
@@ -121,22 +124,29 @@ def _fail(result: ItemResult, err: ItemError) -> None:
     result.known_codes = err.known_codes
 
 
-async def _refold(session: AsyncSession, touched: set[int], histories: dict[int, list[StatusEvent]]) -> None:
+async def _refold(
+    session: AsyncSession, touched: set[int], histories: dict[int, list[StatusEvent]], catalog: Catalog
+) -> None:
     for transaction_id in touched:
         transaction = await session.get_one(Transaction, transaction_id)
-        apply_state(transaction, histories[transaction_id])
+        apply_state(transaction, histories[transaction_id], catalog)
     await session.flush()
 
 
 async def _apply_one_by_one(
-    session: AsyncSession, prepared: Sequence[tuple[int, NormalizedEvent]], summary: IngestSummary, *, source: str
+    session: AsyncSession,
+    prepared: Sequence[tuple[int, NormalizedEvent]],
+    summary: IngestSummary,
+    *,
+    source: str,
+    catalog: Catalog,
 ) -> None:
     """The slow path: each item in its own savepoint, retried when a concurrent writer wins a race."""
     for index, event in prepared:
         result = summary.results[index]
         result.outcome, result.error, result.field, result.message = "error", None, None, None
         try:
-            transaction = await _apply_with_retries(session, event, source=source)
+            transaction = await _apply_with_retries(session, event, source=source, catalog=catalog)
             result.outcome, result.tracking_number = "created", transaction.tracking_number
             summary.touched_transactions.add(transaction.id)
         except _Duplicate as dup:
@@ -145,11 +155,13 @@ async def _apply_one_by_one(
             _fail(result, err)
 
 
-async def _apply_with_retries(session: AsyncSession, event: NormalizedEvent, *, source: str) -> Transaction:
+async def _apply_with_retries(
+    session: AsyncSession, event: NormalizedEvent, *, source: str, catalog: Catalog
+) -> Transaction:
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             async with session.begin_nested():
-                return await _apply(session, event, source=source)
+                return await _apply(session, event, source=source, catalog=catalog)
         except DBAPIError as exc:
             if not _retryable(exc) or attempt == MAX_ATTEMPTS:
                 raise
@@ -157,7 +169,7 @@ async def _apply_with_retries(session: AsyncSession, event: NormalizedEvent, *, 
     raise AssertionError("unreachable")
 
 
-async def _apply(session: AsyncSession, event: NormalizedEvent, *, source: str) -> Transaction:
+async def _apply(session: AsyncSession, event: NormalizedEvent, *, source: str, catalog: Catalog) -> Transaction:
     existing = await repository.event_by_id(session, agency_code=event.agency_code, event_id=event.event_id)
     if existing is not None:
         transaction = await session.get_one(Transaction, existing.transaction_id)
@@ -174,14 +186,18 @@ async def _apply(session: AsyncSession, event: NormalizedEvent, *, source: str) 
     session.add(stored)
     await session.flush()
     events.append(stored)
-    apply_state(transaction, events)
+    apply_state(transaction, events, catalog)
     session.add(OutboxEntry(transaction_id=transaction.id))
     await session.flush()
     return transaction
 
 
-def apply_state(transaction: Transaction, events: Sequence[StatusEvent]) -> None:
-    """Copy the fold of all events onto the row and bump its version."""
+def apply_state(transaction: Transaction, events: Sequence[StatusEvent], catalog: Catalog) -> None:
+    """Copy the fold of all events onto the row and bump its version.
+
+    Without a due date from the agency, the due date is the type's rule (working days from opening),
+    so staff search, dashboards and the citizen's overdue flag agree.
+    """
     state = fold(events)
     transaction.status = state.status
     transaction.holder_agency = state.holder_agency
@@ -189,7 +205,7 @@ def apply_state(transaction: Transaction, events: Sequence[StatusEvent]) -> None
     transaction.created_at = state.created_at
     transaction.updated_at = state.updated_at
     transaction.completed_at = state.completed_at
-    transaction.due_at = state.due_at
+    transaction.due_at = state.due_at or rule_due_at(state.created_at, state.transaction_type, catalog)
     transaction.transaction_type = state.transaction_type
     transaction.title = state.title
     transaction.applicant_name = state.applicant_name
@@ -203,6 +219,15 @@ def apply_state(transaction: Transaction, events: Sequence[StatusEvent]) -> None
     )
     transaction.last_received_at = max(e.received_at for e in events)
     transaction.version = (transaction.version or 0) + 1
+
+
+def rule_due_at(created_at: datetime, transaction_type: str | None, catalog: Catalog) -> datetime | None:
+    """End of the working day the type's rule gives, counted from the day the file was opened."""
+    ttype = catalog.transaction_types.get(transaction_type or "")
+    if ttype is None:
+        return None
+    day = add_working_days(riyadh_date(created_at), ttype.sla_working_days, catalog.holidays, catalog.weekend_days)
+    return datetime.combine(day, time(23, 59, 59), RIYADH).astimezone(UTC)
 
 
 async def _find_or_open(session: AsyncSession, event: NormalizedEvent) -> Transaction:

@@ -107,7 +107,8 @@ def validate_event(
         event = EventIn.model_validate(item)
     except ValidationError as exc:
         code, loc, message = _field(exc)
-        raise ItemError("invalid_" + code.split(".")[0] if code != "missing" else "missing_field", message, loc)
+        error_code = "missing_field" if code == "missing" else "invalid_" + code.split(".")[0]
+        raise ItemError(error_code, message, loc) from None
     if event.agency is not None and event.agency.strip().upper() != agency_code:
         raise ItemError(
             "forbidden_agency",

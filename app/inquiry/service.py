@@ -150,9 +150,10 @@ async def build_response(
     ).all()
     status = catalog.statuses[transaction.status]
     ttype = catalog.transaction_types.get(transaction.transaction_type or "")
+    agency_due = next((e.due_at for e in reversed(chronological(events)) if e.due_at), None)
     expected = expected_completion(
         created_at=transaction.created_at,
-        due_at=transaction.due_at,
+        due_at=agency_due,
         rule_days=ttype.sla_working_days if ttype else None,
         historical_days=await historical_days(
             session, catalog, agency_code=transaction.holder_agency, transaction_type=transaction.transaction_type
@@ -174,7 +175,12 @@ async def build_response(
         completed_at=transaction.completed_at,
         expected_completion=expected,
         expected_completion_hijri=to_hijri_string(expected) if expected else None,
-        overdue=is_overdue(status=transaction.status, expected=expected, today=riyadh_date(now)),
+        # Overdue is judged against the stored due date, the same one staff search and dashboards use.
+        overdue=is_overdue(
+            status=transaction.status,
+            expected=riyadh_date(transaction.due_at) if transaction.due_at else expected,
+            today=riyadh_date(now),
+        ),
         timeline=public_timeline(events, catalog),
         time_per_agency=[
             AgencyTime(agency=agency_label(catalog, code), days=days)
@@ -193,7 +199,7 @@ async def build_response(
 
 def public_timeline(events: Sequence[StatusEvent], catalog: Catalog) -> list[TimelineEntry]:
     """Every event in the order it happened; internal notes never leave the agency."""
-    ordered: list[StatusEvent] = chronological(events)  # type: ignore[assignment]
+    ordered = chronological(events)
     return [
         TimelineEntry(
             agency=agency_label(catalog, e.agency_code),

@@ -6,7 +6,6 @@ import logging
 import re
 import time
 import uuid
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -53,7 +52,7 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
-def _route_template(scope: dict[str, Any]) -> str:
+def _route_template(scope: Scope) -> str:
     """The matched route's template (never the raw path, which may carry references)."""
     route = scope.get("route")
     path = getattr(route, "path", None)

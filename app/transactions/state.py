@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 TERMINAL_STATUSES = frozenset({"completed", "rejected", "cancelled"})
 
@@ -52,7 +52,10 @@ class TransactionState:
     mobile_last4: str | None
 
 
-def chronological(events: Iterable[EventLike]) -> list[EventLike]:
+E = TypeVar("E", bound=EventLike)
+
+
+def chronological(events: Iterable[E]) -> list[E]:
     """Events in the order they happened; ties by the agency's sequence, then by arrival."""
     return sorted(
         events,

@@ -117,7 +117,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     # staff
     "signin_title": ("دخول الموظفين", "Staff sign-in"),
     "signin_intro": (
-        "أدخل رمز الدخول الصادر لك (يبدأ بـ uist_). يُحفظ في ملف تعريف ارتباط آمن لا تقرؤه الصفحات وينتهي بإغلاق المتصفح.",
+        "أدخل رمز الدخول الصادر لك (يبدأ بـ uist_). يُحفظ في ملف تعريف ارتباط آمن لا تقرؤه الصفحات "
+        "وينتهي بإغلاق المتصفح.",
         "Enter the token issued to you (it starts with uist_). It is kept in a secure cookie that page scripts "
         "cannot read, and it ends when you close the browser.",
     ),
