@@ -272,6 +272,136 @@ def import_command(
         raise typer.Exit(2)
 
 
+# --- index and outbox -------------------------------------------------------------------------
+
+
+def _require_es(resources: Resources) -> Any:
+    if resources.elasticsearch is None:
+        err_console.print("[red]error:[/red] INQUIRY_ELASTICSEARCH_URL is not set; the database backend has no index")
+        raise typer.Exit(1)
+    return resources.elasticsearch
+
+
+@index_cli.command("rebuild")
+def index_rebuild() -> None:
+    """Build a new versioned index from the database and swap the alias, with no downtime."""
+    from rich.progress import Progress
+
+    from indexers.rebuild import rebuild
+
+    async def _rebuild(resources: Resources) -> Any:
+        es = _require_es(resources)
+        with Progress(console=console) as progress:
+            task = progress.add_task("rebuilding", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            return await rebuild(
+                resources.session_factory,
+                es,
+                resources.settings,
+                resources.catalog,
+                advance,
+                redis=resources.redis,
+            )
+
+    report = run(_rebuild)
+    console.print(
+        f"{report.new_index}: {report.indexed}/{report.total} documents in {report.seconds:.1f}s "
+        f"(replaced {report.old_index or 'nothing'}, {report.dead_lettered} dead letters)"
+    )
+
+
+@index_cli.command("verify")
+def index_verify(repair: Annotated[bool, typer.Option(help="Reindex missing/stale, delete orphans")] = False) -> None:
+    """Compare the database and the index; exit 1 when they differ (after repair: when still different)."""
+    from indexers.verify import verify
+
+    async def _verify(resources: Resources) -> Any:
+        es = _require_es(resources)
+        return await verify(resources.session_factory, es, resources.settings, resources.catalog, repair=repair)
+
+    report = run(_verify)
+    table(
+        "Index verification",
+        ["database", "index", "missing", "stale", "orphans", "repaired", "unrepaired"],
+        [
+            [
+                report.db_count,
+                report.index_count,
+                len(report.missing),
+                len(report.stale),
+                len(report.orphans),
+                report.repaired,
+                len(report.unrepaired),
+            ]
+        ],
+    )
+    if (repair and report.unrepaired) or (not repair and not report.ok):
+        raise typer.Exit(1)
+
+
+@index_cli.command("dead-letters")
+def index_dead_letters(
+    replay: Annotated[bool, typer.Option(help="Queue every unreplayed dead letter again")] = False,
+) -> None:
+    """List the documents the index refused; --replay puts them back in the outbox."""
+    from indexers import dead_letters
+
+    async def _letters(session: AsyncSession, resources: Resources) -> Any:
+        letters = await dead_letters.list_dead_letters(session)
+        replayed = await dead_letters.replay(session) if replay else 0
+        return letters, replayed
+
+    letters, replayed = in_session(_letters)
+    table(
+        "Dead letters",
+        ["id", "transaction", "error", "reason", "created"],
+        [[d.id, d.transaction_id, d.error_type, d.reason[:80], d.created_at] for d in letters],
+    )
+    if replay:
+        console.print(f"{replayed} dead letters queued again")
+
+
+@index_cli.command("drain")
+def index_drain() -> None:
+    """Drain the outbox once, in this process (what the worker does)."""
+    from indexers.pipeline import drain_outbox, make_sink
+
+    async def _drain(resources: Resources) -> Any:
+        sink = make_sink(resources.settings, resources.elasticsearch)
+        return await drain_outbox(
+            resources.session_factory, sink, catalog=resources.catalog, batch_size=resources.settings.index_batch_size
+        )
+
+    report = run(_drain)
+    console.print(f"drained: {report}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@outbox_cli.command("status")
+def outbox_status() -> None:
+    """Pending outbox rows, the oldest one's age (the index lag) and unreplayed dead letters."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from app.models import DeadLetter, OutboxEntry
+
+    async def _status(session: AsyncSession, resources: Resources) -> Any:
+        pending, oldest = (await session.execute(select(func.count(), func.min(OutboxEntry.created_at)))).one()
+        dead = await session.scalar(
+            select(func.count()).select_from(DeadLetter).where(DeadLetter.replayed_at.is_(None))
+        )
+        return pending, oldest, dead
+
+    pending, oldest, dead = in_session(_status)
+    age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+    table("Outbox", ["pending", "oldest age (s)", "dead letters"], [[pending, f"{age:.1f}", dead]])
+
+
 # --- demo -------------------------------------------------------------------------------------
 
 

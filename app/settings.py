@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     index_batch_size: int = Field(default=500, ge=1, le=10_000)
     index_max_wait_ms: int = Field(default=200, ge=0)
     index_max_retries: int = Field(default=5, ge=0)
+    index_in_process: bool | None = None
+    """Drain the outbox inside the API process when there is no Redis; None = on, except in tests."""
     inquiry_failures_per_hour: int = Field(default=5, ge=1)
     token_ttl_hours: int = Field(default=12, ge=1)
     stale_after_days: int = Field(default=14, ge=1)

@@ -115,6 +115,8 @@ async def _repair(
         failed |= await _still_missing(es, alias, [t for t in ids if t in report.missing and t not in failed])
         report.repaired += len(set(ids) - failed)
         report.unrepaired.extend(sorted(failed))
+    # Make the repair visible to searches (and to the next verify's scan) at once.
+    await es.indices.refresh(index=alias)
     if report.unrepaired:
         logger.warning(
             "verify could not repair %d document(s); a document deleted by hand keeps a newer tombstone "

@@ -35,6 +35,7 @@ from app.ui.web import (
     same_origin,
     set_token_cookie,
     signin_page,
+    wants_fragment,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -58,7 +59,7 @@ async def set_language(lang: Annotated[str, Form()] = "ar", next: Annotated[str,
 
 @router.get("/")
 async def citizen_page(request: Request) -> HTMLResponse:
-    return render(request, "citizen.html", {"reference": "", "verifier": "", "result": None})
+    return render(request, "citizen.html", {"reference": "", "verifier": "", "result": None, "missing": []})
 
 
 @router.post("/")
@@ -74,9 +75,10 @@ async def citizen_lookup(
     if not same_origin(request):
         return _refused(request)
     ctx: dict[str, object] = {"reference": reference, "verifier": verifier, "result": None, "missing": []}
+    template = "_inquiry_result.html" if wants_fragment(request) else "citizen.html"
     missing = [name for name, value in (("reference", reference), ("verifier", verifier)) if not value.strip()]
     if missing:
-        return render(request, "citizen.html", {**ctx, "missing": missing}, status_code=422)
+        return render(request, template, {**ctx, "missing": missing}, status_code=422)
     try:
         ctx["result"] = await inquire(
             session,
@@ -90,8 +92,8 @@ async def citizen_lookup(
         )
     except HANDLED as exc:
         status, ctx["error"] = explain(exc, lang_of(request))
-        return render(request, "citizen.html", ctx, status_code=status)
-    return render(request, "citizen.html", ctx)
+        return render(request, template, ctx, status_code=status)
+    return render(request, template, ctx)
 
 
 @router.post("/staff/signin")

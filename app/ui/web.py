@@ -93,6 +93,11 @@ def _environment() -> jinja2.Environment:
 templates = Jinja2Templates(env=_environment())
 
 
+def wants_fragment(request: Request) -> bool:
+    """The citizen form's script asks for the result fragment only; without script the whole page comes."""
+    return request.headers.get(FRAGMENT_HEADER) == "1"
+
+
 def render(
     request: Request,
     name: str,
@@ -112,7 +117,6 @@ def render(
         "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "principal": None,
         "error": None,
-        "fragment": request.headers.get(FRAGMENT_HEADER) == "1",
     }
     ctx.update(context or {})
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
