@@ -49,6 +49,7 @@ services-down:
 
 ## The whole test suite against the real services
 test: $(STAMP) services
+	scripts/install-browser
 	scripts/test $(PYTEST_ARGS)
 
 test-faults: $(STAMP) services

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app.errors import install_error_handlers
 from app.health.router import router as health_router
@@ -16,6 +17,8 @@ from app.observability.middleware import RequestContextMiddleware
 from app.observability.router import router as metrics_router
 from app.resources import close_resources, open_resources
 from app.settings import Settings, get_settings
+from app.ui.router import STATIC_DIR
+from app.ui.router import router as ui_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -52,10 +55,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inquiry_router)
     from app.audit.router import router as audit_router
     from app.dashboard.router import router as dashboard_router
-    from app.staff.router import callcenter_router, router as staff_router
+    from app.staff.router import callcenter_router
+    from app.staff.router import router as staff_router
 
     app.include_router(staff_router)
     app.include_router(callcenter_router)
     app.include_router(dashboard_router)
     app.include_router(audit_router)
+    app.include_router(ui_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

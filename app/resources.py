@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -72,10 +73,8 @@ async def close_resources(resources: Resources) -> None:
     for task in resources.background:
         task.cancel()
     for task in resources.background:
-        try:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
-        except (asyncio.CancelledError, Exception):
-            pass
     if resources.elasticsearch is not None:
         await resources.elasticsearch.close()
     if resources.redis is not None:

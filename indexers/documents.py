@@ -118,8 +118,7 @@ def build_document(
         "id": transaction.id,
         "tracking_number": transaction.tracking_number,
         "references": [
-            {"agency": r.agency_code, "key": r.reference_key, "display": r.reference_display}
-            for r in references
+            {"agency": r.agency_code, "key": r.reference_key, "display": r.reference_display} for r in references
         ],
         "reference_keys": sorted({r.reference_key for r in references}),
         "transaction_type": transaction.transaction_type,

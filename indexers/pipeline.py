@@ -132,12 +132,7 @@ async def _drain_batch(
     """One batch in one database transaction; ``None`` when nothing was available."""
     now = fixed_now or utcnow()
     async with session_factory() as session, session.begin():
-        query = (
-            select(OutboxEntry)
-            .where(OutboxEntry.available_at <= now)
-            .order_by(OutboxEntry.id)
-            .limit(batch_size)
-        )
+        query = select(OutboxEntry).where(OutboxEntry.available_at <= now).order_by(OutboxEntry.id).limit(batch_size)
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         rows = list((await session.scalars(query)).all())
@@ -157,9 +152,7 @@ async def _drain_batch(
 
         done_rows = [r.id for r in rows if r.transaction_id not in result.transient]
         for tid, failure in result.permanent.items():
-            session.add(
-                DeadLetter(transaction_id=tid, reason=failure.reason, error_type=failure.error_type[:100])
-            )
+            session.add(DeadLetter(transaction_id=tid, reason=failure.reason, error_type=failure.error_type[:100]))
         if done_rows:
             await session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(done_rows)))
         for row in rows:

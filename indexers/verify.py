@@ -48,9 +48,7 @@ class VerifyReport:
 async def _db_versions(session_factory: async_sessionmaker[AsyncSession], batch: int) -> dict[int, int]:
     versions: dict[int, int] = {}
     async with session_factory() as session:
-        result = await session.stream(
-            select(Transaction.id, Transaction.version).execution_options(yield_per=batch)
-        )
+        result = await session.stream(select(Transaction.id, Transaction.version).execution_options(yield_per=batch))
         async for tid, version in result:
             versions[tid] = version
     return versions

@@ -382,9 +382,7 @@ def _load_code_table(
             problems.append(f"{where}: raw code {key!r}: {_fmt_validation(exc)}")
             continue
         if mapping.canonical not in statuses:
-            problems.append(
-                f"{where}: raw code {key!r} maps to unknown canonical status {mapping.canonical!r}"
-            )
+            problems.append(f"{where}: raw code {key!r} maps to unknown canonical status {mapping.canonical!r}")
             continue
         table[norm] = mapping
     return table
@@ -420,9 +418,7 @@ def _load_statuses(config_dir: Path, problems: list[str]) -> dict[str, Status]:
     return statuses
 
 
-def _load_profiles(
-    config_dir: Path, statuses: Mapping[str, Status], problems: list[str]
-) -> dict[str, StatusProfile]:
+def _load_profiles(config_dir: Path, statuses: Mapping[str, Status], problems: list[str]) -> dict[str, StatusProfile]:
     where = "status_profiles.yaml"
     data = _read_yaml(config_dir / where, problems)
     profiles: dict[str, StatusProfile] = {}
@@ -441,9 +437,7 @@ def _load_profiles(
         codes = _load_code_table(body.get("codes"), f"{where}: profile {name!r}", statuses, problems)
         reopen_count = sum(1 for m in codes.values() if m.reopen)
         if reopen_count != 1:
-            problems.append(
-                f"{where}: profile {name!r} must have exactly one reopen code, found {reopen_count}"
-            )
+            problems.append(f"{where}: profile {name!r} must have exactly one reopen code, found {reopen_count}")
         profiles[name] = StatusProfile(name=name, description=str(body.get("description") or ""), codes=codes)
     return profiles
 

@@ -35,9 +35,7 @@ class MemoryCounter:
 
     async def blocked_for(self, keys: list[str], limit: int) -> int:
         waits = [
-            int(expires - time.monotonic()) + 1
-            for count, expires in (self._current(k) for k in keys)
-            if count >= limit
+            int(expires - time.monotonic()) + 1 for count, expires in (self._current(k) for k in keys) if count >= limit
         ]
         return max(waits, default=0)
 

@@ -20,12 +20,12 @@ from app.inquiry.ratelimit import FailureCounter, failure_keys
 from app.inquiry.schemas import AccessRecord, AgencyTime, InquiryResponse, Label, TimelineEntry
 from app.models import StatusEvent, Transaction, TransactionView
 from app.normalization.dates import to_hijri_string
-from app.observability.metrics import RATE_LIMITED
 from app.normalization.digits import to_ascii_digits
 from app.normalization.errors import NormalizationError
 from app.normalization.identity import keyed_hash
 from app.normalization.phones import normalize_mobile
 from app.normalization.references import reference_key
+from app.observability.metrics import RATE_LIMITED
 from app.transactions import repository
 from app.transactions.state import TERMINAL_STATUSES, chronological
 from app.transactions.timeline import (

@@ -66,9 +66,7 @@ def _hijri_date(year: int, month: int, day: int, *, field: str, raw: str) -> dat
     except OverflowError as exc:
         raise NormalizationError("hijri_out_of_range", f"{what} is outside the supported range.") from exc
     except ValueError as exc:
-        raise NormalizationError(
-            "invalid_date", f"{what} does not exist in the Umm al-Qura calendar."
-        ) from exc
+        raise NormalizationError("invalid_date", f"{what} does not exist in the Umm al-Qura calendar.") from exc
     return date(g.year, g.month, g.day)
 
 
@@ -88,18 +86,14 @@ def _parse_hijri(raw: Any, *, field: str) -> tuple[date, time | None]:
         return day, None
     hour, minute, second = int(m["H"]), int(m["M"]), int(m["S"] or 0)
     if hour > 23 or minute > 59 or second > 59:
-        raise NormalizationError(
-            "invalid_date", f"The {field} Hijri date {raw!r} has an invalid time of day."
-        )
+        raise NormalizationError("invalid_date", f"The {field} Hijri date {raw!r} has an invalid time of day.")
     return day, time(hour, minute, second)
 
 
 def _hijri_from_mapping(value: dict[Any, Any], *, field: str) -> tuple[date, time | None]:
     """Accept exactly ``{"hijri": "..."}`` so typos in the key are reported, not ignored."""
     if set(value) != {"hijri"}:
-        raise NormalizationError(
-            "invalid_date", f'The {field} must be a date string or {{"hijri": "1446-09-15"}}.'
-        )
+        raise NormalizationError("invalid_date", f'The {field} must be a date string or {{"hijri": "1446-09-15"}}.')
     return _parse_hijri(value["hijri"], field=field)
 
 
@@ -152,9 +146,7 @@ def parse_event_time(
     elif isinstance(value, dict):
         day, tod = _hijri_from_mapping(value, field=field)
         if tod is None:
-            raise NormalizationError(
-                "invalid_date", f"The {field} needs a time of day, e.g. 1446-09-15T10:30."
-            )
+            raise NormalizationError("invalid_date", f"The {field} needs a time of day, e.g. 1446-09-15T10:30.")
         result = _to_utc(datetime.combine(day, tod), field=field)
     elif isinstance(value, str):
         if _is_date_only(_clean(value)):

@@ -35,9 +35,7 @@ def validate_national_id(raw: str) -> str:
     if not value:
         raise NormalizationError("invalid_national_id", "The national ID / iqama number is empty.")
     if not (value.isascii() and value.isdigit()):
-        raise NormalizationError(
-            "invalid_national_id", "The national ID / iqama number must contain digits only."
-        )
+        raise NormalizationError("invalid_national_id", "The national ID / iqama number must contain digits only.")
     if len(value) != 10:
         raise NormalizationError(
             "invalid_national_id",

@@ -36,9 +36,7 @@ def normalize_reference(raw: str) -> tuple[str, str]:
     display = to_ascii_digits(clean_text(raw, max_length=MAX_REFERENCE_LENGTH, field="reference number"))
     key = display.upper().translate(_DROP_SEPARATORS)
     if not key:
-        raise NormalizationError(
-            "invalid_reference", f"The reference number {display!r} has no letters or digits."
-        )
+        raise NormalizationError("invalid_reference", f"The reference number {display!r} has no letters or digits.")
     return key, display
 
 

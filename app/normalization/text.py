@@ -34,9 +34,7 @@ def clean_text(value: str, *, max_length: int | None = None, field: str = "") ->
     text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
     text = " ".join(text.split())
     if not text:
-        raise NormalizationError(
-            "empty", f"The {name} is empty after removing spaces and invisible characters."
-        )
+        raise NormalizationError("empty", f"The {name} is empty after removing spaces and invisible characters.")
     if max_length is not None and len(text) > max_length:
         raise NormalizationError(
             "too_long", f"The {name} is too long: {len(text)} characters, at most {max_length} allowed."

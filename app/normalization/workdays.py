@@ -48,9 +48,7 @@ def add_working_days(start: date, n: int, holidays: Set[date], weekend: Set[int]
     return current
 
 
-def working_days_between(
-    start: date, end: date, holidays: Set[date], weekend: Set[int] = SAUDI_WEEKEND
-) -> int:
+def working_days_between(start: date, end: date, holidays: Set[date], weekend: Set[int] = SAUDI_WEEKEND) -> int:
     """Count working days ``d`` with ``start < d <= end``; negative when ``end`` is earlier.
 
     This is the inverse of :func:`add_working_days` for ``n >= 0``, so "days overdue" is

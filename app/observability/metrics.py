@@ -7,9 +7,7 @@ from prometheus_client import Counter, Gauge, Histogram
 EVENTS_INGESTED = Counter(
     "inquiry_events_ingested_total", "Ingested items by agency and outcome", ["agency", "outcome"]
 )
-BULK_SIZE = Histogram(
-    "inquiry_bulk_items", "Items per ingestion request", buckets=(1, 5, 10, 50, 100, 500, 1000, 5000)
-)
+BULK_SIZE = Histogram("inquiry_bulk_items", "Items per ingestion request", buckets=(1, 5, 10, 50, 100, 500, 1000, 5000))
 REQUEST_LATENCY = Histogram(
     "inquiry_http_request_duration_seconds",
     "HTTP request latency by route template",

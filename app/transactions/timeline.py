@@ -61,9 +61,7 @@ def median_working_days(
     """The median working days from opening to completion, or None with too little history."""
     if len(durations) < MIN_HISTORY:
         return None
-    days = [
-        working_days_between(riyadh_date(start), riyadh_date(end), holidays, weekend) for start, end in durations
-    ]
+    days = [working_days_between(riyadh_date(start), riyadh_date(end), holidays, weekend) for start, end in durations]
     return max(1, round(statistics.median(days)))
 
 

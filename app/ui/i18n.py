@@ -62,7 +62,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "ID number or the registered mobile number.",
     ),
     "reference": ("رقم المعاملة", "Transaction number"),
-    "reference_hint": ("مثال: MK-2026-4F7K2Q-8 أو 1447/998", "e.g. MK-2026-4F7K2Q-8 or 1447/998"),
+    "reference_hint": (
+        "مثال: \u2066MK-2026-4F7K2Q-8\u2069 أو \u20661447/998\u2069",
+        "e.g. MK-2026-4F7K2Q-8 or 1447/998",
+    ),
     "verifier": ("رمز التحقق", "Verifier"),
     "verifier_hint": (
         "آخر 4 أرقام من رقم الهوية أو الإقامة، أو رقم الجوال المسجل",
@@ -142,7 +145,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "overdue_only": ("المتأخرة فقط", "Overdue only"),
     "created_from": ("من تاريخ", "Created from"),
     "created_to": ("إلى تاريخ", "Created to"),
-    "date_hint": ("ميلادي 2026-05-01 أو هجري 1447-11-14", "Gregorian 2026-05-01 or Hijri 1447-11-14"),
+    "date_hint": (
+        "ميلادي \u20662026-05-01\u2069 أو هجري \u20661447-11-14\u2069",
+        "Gregorian 2026-05-01 or Hijri 1447-11-14",
+    ),
     "sort": ("الترتيب", "Sort"),
     "sort_relevance": ("الأكثر صلة", "Relevance"),
     "sort_newest": ("الأحدث", "Newest"),

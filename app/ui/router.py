@@ -24,6 +24,7 @@ from app.ui import views
 from app.ui.i18n import translate
 from app.ui.web import (
     HANDLED,
+    HERE,
     LANG_COOKIE,
     TOKEN_COOKIE,
     current_principal,
@@ -39,6 +40,7 @@ from app.ui.web import (
 )
 
 router = APIRouter(include_in_schema=False)
+STATIC_DIR = HERE / "static"
 
 ANY_STAFF = ("staff", "manager", "call_center", "admin")
 CALL_CENTER = ("call_center", "admin")

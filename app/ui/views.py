@@ -162,9 +162,17 @@ def trend_columns(daily: list[Any], *, width: float = 600, height: float = 160) 
 def dashboard_view(data: DashboardOut, lang: Lang, catalog: Catalog) -> dict[str, Any]:
     """Everything the dashboard template draws, computed once per refresh."""
 
-    def name(code: str, name_ar: str) -> str:
+    def name(code: str, name_ar: str | None = None) -> str:
         agency = catalog.agencies.get(code)
-        return name_ar if lang == "ar" or agency is None else agency.name_en
+        if agency is None:
+            return name_ar or code
+        return agency.name_ar if lang == "ar" else agency.name_en
+
+    def type_name(code: str | None) -> str:
+        ttype = catalog.transaction_types.get(code or "")
+        if ttype is None:
+            return code or translate("all_types", lang)
+        return ttype.name_ar if lang == "ar" else ttype.name_en
 
     flows = sorted(data.flows, key=lambda f: f.incoming + f.outgoing, reverse=True)[:10]
     flow_top = max((max(f.incoming, f.outgoing) for f in flows), default=0) or 1
@@ -187,5 +195,6 @@ def dashboard_view(data: DashboardOut, lang: Lang, catalog: Catalog) -> dict[str
         "columns": trend_columns(data.daily),
         "processing": sorted(data.processing, key=lambda p: p.median_days or 0, reverse=True)[:15],
         "name": name,
+        "type_name": type_name,
         "bottlenecks": sorted(data.bottlenecks, key=lambda b: b.median_wait_days or 0, reverse=True)[:10],
     }

@@ -241,12 +241,8 @@ def _replace(path: Path, old: str, new: str) -> None:
 
 
 def test_unknown_canonical_in_profile(config_copy: Path) -> None:
-    _replace(
-        config_copy / "status_profiles.yaml", "RCVD: {canonical: received}", "RCVD: {canonical: recieved}"
-    )
-    with pytest.raises(
-        CatalogError, match=r"profile 'legacy_en'.*'RCVD'.*unknown canonical status 'recieved'"
-    ):
+    _replace(config_copy / "status_profiles.yaml", "RCVD: {canonical: received}", "RCVD: {canonical: recieved}")
+    with pytest.raises(CatalogError, match=r"profile 'legacy_en'.*'RCVD'.*unknown canonical status 'recieved'"):
         load_catalog(config_copy)
 
 
@@ -292,9 +288,7 @@ def test_two_reopens_rejected(config_copy: Path) -> None:
 
 
 def test_unquoted_numeric_code_rejected(config_copy: Path) -> None:
-    _replace(
-        config_copy / "status_profiles.yaml", '"10": {canonical: registered}', "10: {canonical: registered}"
-    )
+    _replace(config_copy / "status_profiles.yaml", '"10": {canonical: registered}', "10: {canonical: registered}")
     with pytest.raises(CatalogError, match="raw code 10 must be a string"):
         load_catalog(config_copy)
 

@@ -62,9 +62,7 @@ def ingest(client: httpx.AsyncClient, agency_key: Callable[[str], Awaitable[str]
 
 
 @pytest.fixture
-def drain(
-    session_factory: async_sessionmaker[AsyncSession], sink: ElasticsearchSink, catalog: Catalog
-) -> Drain:
+def drain(session_factory: async_sessionmaker[AsyncSession], sink: ElasticsearchSink, catalog: Catalog) -> Drain:
     async def _drain(**kwargs: Any) -> DrainReport:
         kwargs.setdefault("sink", sink)
         return await drain_outbox(session_factory, catalog=catalog, batch_size=50, **kwargs)

@@ -71,18 +71,27 @@ def _transaction(**kw: Any) -> Transaction:
 
 def _refs() -> list[TransactionReference]:
     return [
-        TransactionReference(id=1, transaction_id=1, agency_code="EMARAH-MAKKAH", reference_key="14473456",
-                             reference_display="1447/3456"),
-        TransactionReference(id=2, transaction_id=1, agency_code="HCM", reference_key="HCM99",
-                             reference_display="HCM-99"),
+        TransactionReference(
+            id=1, transaction_id=1, agency_code="EMARAH-MAKKAH", reference_key="14473456", reference_display="1447/3456"
+        ),
+        TransactionReference(
+            id=2, transaction_id=1, agency_code="HCM", reference_key="HCM99", reference_display="HCM-99"
+        ),
     ]
 
 
 def _handover_events() -> list[StatusEvent]:
     return [
         _event(1, "EMARAH-MAKKAH", "received", 0, note="ملاحظة للعموم عن الطلبات"),
-        _event(2, "EMARAH-MAKKAH", "referred", 1, to_agency="HCM", note="سري: رقم الهوية 1000000008",
-               note_visibility="internal"),
+        _event(
+            2,
+            "EMARAH-MAKKAH",
+            "referred",
+            1,
+            to_agency="HCM",
+            note="سري: رقم الهوية 1000000008",
+            note_visibility="internal",
+        ),
         _event(3, "HCM", "received", 1.5, from_agency="EMARAH-MAKKAH"),
         _event(4, "HCM", "under_review", 4),
     ]
@@ -142,8 +151,9 @@ def test_completed_transaction_stops_the_clock_and_is_never_overdue(catalog: Cat
         _event(2, "HCM", "completed", 5),
         _event(3, "HCM", "under_review", 6),  # after a terminal status without reopen: ignored
     ]
-    tx = _transaction(status="completed", holder_agency="HCM", origin_agency="HCM", completed_at=done,
-                      due_at=T0 + timedelta(days=3))
+    tx = _transaction(
+        status="completed", holder_agency="HCM", origin_agency="HCM", completed_at=done, due_at=T0 + timedelta(days=3)
+    )
     doc = build_document(tx, [], events, catalog, NOW)
 
     assert doc["status_terminal"] is True and doc["overdue"] is False

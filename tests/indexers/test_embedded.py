@@ -41,9 +41,14 @@ async def test_embedded_mode_indexes_into_fts5_in_process(tmp_path: Path) -> Non
         rows: list[tuple[int, str, str]] = []
         for _ in range(100):  # the kick after commit wakes the loop at once
             async with resources.session_factory() as session:
-                rows = [tuple(r) for r in (await session.execute(
-                    text("SELECT rowid, body, names FROM transaction_fts WHERE transaction_fts MATCH 'طلب'")
-                )).all()]
+                rows = [
+                    tuple(r)
+                    for r in (
+                        await session.execute(
+                            text("SELECT rowid, body, names FROM transaction_fts WHERE transaction_fts MATCH 'طلب'")
+                        )
+                    ).all()
+                ]
                 outbox = await session.scalar(text("SELECT count(*) FROM outbox"))
             if rows and outbox == 0:
                 break

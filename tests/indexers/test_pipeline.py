@@ -39,13 +39,19 @@ async def test_stale_write_never_overwrites_a_newer_version(es: AsyncElasticsear
 
 
 async def test_ingest_drain_search_end_to_end(
-    ingest: Ingest, drain: Drain, es: AsyncElasticsearch, alias: str,
+    ingest: Ingest,
+    drain: Drain,
+    es: AsyncElasticsearch,
+    alias: str,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
-    await ingest("EMARAH-MAKKAH", [
-        make_event(reference="1447/100", status_code="received", title="طلب إصدار تصريح فعالية"),
-        make_event(reference="1447/200", status_code="received", note={"text": "سري", "visibility": "internal"}),
-    ])
+    await ingest(
+        "EMARAH-MAKKAH",
+        [
+            make_event(reference="1447/100", status_code="received", title="طلب إصدار تصريح فعالية"),
+            make_event(reference="1447/200", status_code="received", note={"text": "سري", "visibility": "internal"}),
+        ],
+    )
     await ingest("EMARAH-MAKKAH", [make_event(reference="1447/100", status_code="referred", to_agency="HCM")])
     assert await _outbox_count(session_factory) == 3
 
@@ -54,7 +60,7 @@ async def test_ingest_drain_search_end_to_end(
 
     assert (report.processed, report.indexed, report.failed, report.dead_lettered) == (3, 2, 0, 0)
     assert await _outbox_count(session_factory) == 0
-    hits = (await es.search(index=alias, query={"match": {"title_norm": searchable_text("الفعاليات", stem=True)}}))
+    hits = await es.search(index=alias, query={"match": {"title_norm": searchable_text("الفعاليات", stem=True)}})
     found = [h["_source"] for h in hits["hits"]["hits"]]
     assert len(found) == 1
     assert found[0]["holder_agency"] == "HCM" and found[0]["version"] == 2
@@ -65,7 +71,10 @@ async def test_ingest_drain_search_end_to_end(
 
 
 async def test_transaction_gone_is_deleted_from_the_index(
-    ingest: Ingest, drain: Drain, es: AsyncElasticsearch, alias: str,
+    ingest: Ingest,
+    drain: Drain,
+    es: AsyncElasticsearch,
+    alias: str,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     [item] = await ingest("HCM", [make_event()])
@@ -84,8 +93,12 @@ async def test_transaction_gone_is_deleted_from_the_index(
 
 
 async def test_permanent_failure_becomes_a_dead_letter_and_replays(
-    ingest: Ingest, drain: Drain, es: AsyncElasticsearch, alias: str,
-    session_factory: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch,
+    ingest: Ingest,
+    drain: Drain,
+    es: AsyncElasticsearch,
+    alias: str,
+    session_factory: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await ingest("HCM", [make_event(), make_event()])
     real_build = documents.build_document
@@ -116,7 +129,9 @@ async def test_permanent_failure_becomes_a_dead_letter_and_replays(
 
 
 async def test_builder_crash_is_dead_lettered_not_blocking(
-    ingest: Ingest, drain: Drain, session_factory: async_sessionmaker[AsyncSession],
+    ingest: Ingest,
+    drain: Drain,
+    session_factory: async_sessionmaker[AsyncSession],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await ingest("HCM", [make_event(), make_event()])
@@ -137,7 +152,11 @@ async def test_builder_crash_is_dead_lettered_not_blocking(
 
 
 async def test_elasticsearch_outage_keeps_the_work_until_it_is_back(
-    ingest: Ingest, drain: Drain, es: AsyncElasticsearch, es_prefix: str, alias: str,
+    ingest: Ingest,
+    drain: Drain,
+    es: AsyncElasticsearch,
+    es_prefix: str,
+    alias: str,
     session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     down = AsyncElasticsearch("http://127.0.0.1:9", request_timeout=2, max_retries=0)
@@ -163,7 +182,11 @@ async def test_elasticsearch_outage_keeps_the_work_until_it_is_back(
 
 
 async def test_missing_alias_is_transient_and_never_autocreates_an_index(
-    ingest: Ingest, drain: Drain, es: AsyncElasticsearch, es_prefix: str, alias: str,
+    ingest: Ingest,
+    drain: Drain,
+    es: AsyncElasticsearch,
+    es_prefix: str,
+    alias: str,
 ) -> None:
     await ingest("HCM", [make_event()])
     live = (await es.indices.get_alias(name=alias)).body

@@ -37,8 +37,14 @@ async def _index_versions(es: AsyncElasticsearch, alias: str) -> dict[str, int]:
 
 
 async def test_rebuild_while_events_arrive_swaps_alias_and_loses_nothing(
-    ingest: Ingest, drain: Drain, es: AsyncElasticsearch, es_prefix: str, alias: str,
-    app_settings: Settings, catalog: Catalog, session_factory: async_sessionmaker[AsyncSession],
+    ingest: Ingest,
+    drain: Drain,
+    es: AsyncElasticsearch,
+    es_prefix: str,
+    alias: str,
+    app_settings: Settings,
+    catalog: Catalog,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     refs = [f"RB-{i}" for i in range(60)]
     await ingest("HCM", [make_event(reference=r) for r in refs])
@@ -49,8 +55,13 @@ async def test_rebuild_while_events_arrive_swaps_alias_and_loses_nothing(
         """New transactions and new events on old ones, drained as they come, as the worker would."""
         n = 0
         while not stop.is_set():
-            await ingest("HCM", [make_event(reference=refs[n % len(refs)], status_code="under_review"),
-                                 make_event(reference=f"NEW-{n}")])
+            await ingest(
+                "HCM",
+                [
+                    make_event(reference=refs[n % len(refs)], status_code="under_review"),
+                    make_event(reference=f"NEW-{n}"),
+                ],
+            )
             await drain()
             n += 1
         return n
@@ -58,8 +69,14 @@ async def test_rebuild_while_events_arrive_swaps_alias_and_loses_nothing(
     progress: list[tuple[int, int]] = []
     writer = asyncio.create_task(keep_ingesting())
     await asyncio.sleep(0.2)
-    report = await rebuild(session_factory, es, app_settings, catalog,
-                           progress=lambda done, total: progress.append((done, total)), batch_size=7)
+    report = await rebuild(
+        session_factory,
+        es,
+        app_settings,
+        catalog,
+        progress=lambda done, total: progress.append((done, total)),
+        batch_size=7,
+    )
     await asyncio.sleep(0.2)
     stop.set()
     rounds = await writer
@@ -77,8 +94,12 @@ async def test_rebuild_while_events_arrive_swaps_alias_and_loses_nothing(
 
 
 async def test_rebuild_is_exclusive(
-    es: AsyncElasticsearch, es_prefix: str, app_settings: Settings, catalog: Catalog,
-    session_factory: async_sessionmaker[AsyncSession], arq_redis: ArqRedis,
+    es: AsyncElasticsearch,
+    es_prefix: str,
+    app_settings: Settings,
+    catalog: Catalog,
+    session_factory: async_sessionmaker[AsyncSession],
+    arq_redis: ArqRedis,
 ) -> None:
     async with rebuild_lock(es, es_prefix):
         with pytest.raises(RebuildInProgress):
@@ -91,8 +112,13 @@ async def test_rebuild_is_exclusive(
 
 
 async def test_verify_finds_and_repairs_seeded_drift(
-    ingest: Ingest, drain: Drain, es: AsyncElasticsearch, alias: str, app_settings: Settings,
-    catalog: Catalog, session_factory: async_sessionmaker[AsyncSession],
+    ingest: Ingest,
+    drain: Drain,
+    es: AsyncElasticsearch,
+    alias: str,
+    app_settings: Settings,
+    catalog: Catalog,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     await ingest("HCM", [make_event(reference=f"V-{i}") for i in range(6)])
     await drain()

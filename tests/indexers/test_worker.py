@@ -27,8 +27,13 @@ async def _outbox(resources: Resources) -> int:
 
 
 async def test_kick_enqueues_one_deduplicated_job_and_burst_worker_drains(
-    ingest: Ingest, resources: Resources, arq_redis: ArqRedis, redis_settings: RedisSettings,
-    app_settings: Settings, es: AsyncElasticsearch, alias: str,
+    ingest: Ingest,
+    resources: Resources,
+    arq_redis: ArqRedis,
+    redis_settings: RedisSettings,
+    app_settings: Settings,
+    es: AsyncElasticsearch,
+    alias: str,
 ) -> None:
     await ingest("HCM", [make_event() for _ in range(4)])
     with_redis = dataclasses.replace(resources, redis=arq_redis, kick_indexer=None, background=[])
@@ -40,8 +45,13 @@ async def test_kick_enqueues_one_deduplicated_job_and_burst_worker_drains(
 
     assert [j.job_id for j in await arq_redis.queued_jobs()] == [DRAIN_JOB_ID]
     worker = Worker(
-        functions=WorkerSettings.functions, on_startup=startup, on_shutdown=shutdown,
-        redis_settings=redis_settings, burst=True, handle_signals=False, poll_delay=0.05,
+        functions=WorkerSettings.functions,
+        on_startup=startup,
+        on_shutdown=shutdown,
+        redis_settings=redis_settings,
+        burst=True,
+        handle_signals=False,
+        poll_delay=0.05,
         ctx={"settings": app_settings},
     )
     try:
@@ -57,7 +67,10 @@ async def test_kick_enqueues_one_deduplicated_job_and_burst_worker_drains(
 
 
 async def test_in_process_loop_drains_on_kick_and_survives_errors(
-    ingest: Ingest, resources: Resources, es: AsyncElasticsearch, alias: str,
+    ingest: Ingest,
+    resources: Resources,
+    es: AsyncElasticsearch,
+    alias: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     indexer = InProcessIndexer(resources, poll_interval=30)  # only the kick wakes it quickly

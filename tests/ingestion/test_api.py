@@ -149,7 +149,11 @@ async def test_authentication_and_revocation(client: httpx.AsyncClient, agency_k
         (b"{not json", "application/json", 422),
         (b"\xff\xfe\x00", "application/json", 422),
         (b"[]", "application/json", 422),
-        (orjson.dumps({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": 1}}}}}}}}}}), "application/json", 422),
+        (
+            orjson.dumps({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": 1}}}}}}}}}}),
+            "application/json",
+            422,
+        ),
     ],
 )
 async def test_malformed_bodies_are_clear_4xx(
@@ -214,9 +218,7 @@ async def test_handover_links_both_agencies_references(
     assert sorted(refs) == ["1447/55".replace("/", ""), "HCM9"]
 
 
-async def test_database_down_is_503_never_2xx(
-    agency_key: KeyMaker, pg_settings: object, db_engine: object
-) -> None:
+async def test_database_down_is_503_never_2xx(agency_key: KeyMaker, pg_settings: object, db_engine: object) -> None:
     from app.main import create_app
 
     key = await agency_key("MOHU")

@@ -25,14 +25,49 @@ def story() -> list[tuple[str, dict[str, Any]]]:
     """MOHU receives, reviews and refers to HCM; HCM receives, reviews, completes; a late reopen-free event."""
     at = [(BASE + timedelta(hours=h)).isoformat() for h in range(8)]
     return [
-        ("MOHU", {"event_id": "m1", "reference": "1447/77", "status_code": "received", "occurred_at": at[0],
-                  "transaction_type": "crowd_event_permit", "title": "تصريح فعالية", "applicant": APPLICANT}),
-        ("MOHU", {"event_id": "m2", "reference": "1447/77", "status_code": "under_review", "occurred_at": at[1],
-                  "note": {"text": "قيد الدراسة", "visibility": "public"}}),
-        ("MOHU", {"event_id": "m3", "reference": "1447/77", "status_code": "referred", "occurred_at": at[2],
-                  "to_agency": "HCM"}),
-        ("HCM", {"event_id": "h1", "reference": "H-1", "status_code": "received", "occurred_at": at[3],
-                 "from_agency": "MOHU", "from_reference": "1447/77"}),
+        (
+            "MOHU",
+            {
+                "event_id": "m1",
+                "reference": "1447/77",
+                "status_code": "received",
+                "occurred_at": at[0],
+                "transaction_type": "crowd_event_permit",
+                "title": "تصريح فعالية",
+                "applicant": APPLICANT,
+            },
+        ),
+        (
+            "MOHU",
+            {
+                "event_id": "m2",
+                "reference": "1447/77",
+                "status_code": "under_review",
+                "occurred_at": at[1],
+                "note": {"text": "قيد الدراسة", "visibility": "public"},
+            },
+        ),
+        (
+            "MOHU",
+            {
+                "event_id": "m3",
+                "reference": "1447/77",
+                "status_code": "referred",
+                "occurred_at": at[2],
+                "to_agency": "HCM",
+            },
+        ),
+        (
+            "HCM",
+            {
+                "event_id": "h1",
+                "reference": "H-1",
+                "status_code": "received",
+                "occurred_at": at[3],
+                "from_agency": "MOHU",
+                "from_reference": "1447/77",
+            },
+        ),
         ("HCM", {"event_id": "h2", "reference": "H-1", "status_code": "under_review", "occurred_at": at[4]}),
         ("HCM", {"event_id": "h3", "reference": "H-1", "status_code": "completed", "occurred_at": at[5]}),
         ("HCM", {"event_id": "h4", "reference": "H-1", "status_code": "under_review", "occurred_at": at[6]}),

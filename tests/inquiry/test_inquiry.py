@@ -150,9 +150,7 @@ def _clients(app: FastAPI) -> Callable[[str], httpx.AsyncClient]:
     return make
 
 
-async def test_per_reference_lockout_in_memory(
-    app: FastAPI, client: httpx.AsyncClient, agency_key: KeyMaker
-) -> None:
+async def test_per_reference_lockout_in_memory(app: FastAPI, client: httpx.AsyncClient, agency_key: KeyMaker) -> None:
     tracking = await seed(client, agency_key)
     await _lockout(_clients(app), tracking)
 

@@ -55,9 +55,7 @@ def test_eastern_digits() -> None:
 
 def test_hijri_with_time() -> None:
     assert parse_event_time({"hijri": "1446-09-01T10:30"}, now=NOW) == datetime(2025, 3, 1, 7, 30, tzinfo=UTC)
-    assert parse_event_time({"hijri": "١٤٤٦-٠٩-١٥T10:30:15"}, now=NOW) == datetime(
-        2025, 3, 15, 7, 30, 15, tzinfo=UTC
-    )
+    assert parse_event_time({"hijri": "١٤٤٦-٠٩-١٥T10:30:15"}, now=NOW) == datetime(2025, 3, 15, 7, 30, 15, tzinfo=UTC)
 
 
 def test_event_needs_time() -> None:

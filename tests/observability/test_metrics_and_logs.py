@@ -30,12 +30,15 @@ async def test_ingestion_moves_the_metrics(client: httpx.AsyncClient, agency_key
     await client.post("/api/v1/events/bulk", json=items, headers={"Authorization": f"Bearer {key}"})
     after = (await client.get("/metrics")).text
     created = "inquiry_events_ingested_total"
-    assert metric(after, created, agency="MOHU", outcome="created") - metric(
-        before, created, agency="MOHU", outcome="created"
-    ) == 2
-    assert metric(after, created, agency="MOHU", outcome="error") - metric(
-        before, created, agency="MOHU", outcome="error"
-    ) == 1
+    assert (
+        metric(after, created, agency="MOHU", outcome="created")
+        - metric(before, created, agency="MOHU", outcome="created")
+        == 2
+    )
+    assert (
+        metric(after, created, agency="MOHU", outcome="error") - metric(before, created, agency="MOHU", outcome="error")
+        == 1
+    )
     assert metric(after, "inquiry_outbox_pending") >= 0
     assert metric(after, "inquiry_http_request_duration_seconds_count", route="/api/v1/events/bulk") >= 1
 
