@@ -25,6 +25,7 @@ demo: $(STAMP)
 	$(VENV)/bin/inquiry migrate
 	$(VENV)/bin/inquiry agencies load
 	$(VENV)/bin/inquiry demo load --if-empty --transactions $(DEMO_TRANSACTIONS)
+	$(VENV)/bin/inquiry index drain
 	$(VENV)/bin/inquiry demo users
 	@echo ""
 	@echo "  Unified Inquiry is starting:"

@@ -73,12 +73,11 @@ class DatabaseSink:
 
 
 def fts_body(doc: Mapping[str, Any]) -> str:
-    """Tracking number, every reference (key and display), then the normalized title and public notes."""
-    parts: list[str] = [doc.get("tracking_number") or ""]
-    for ref in doc.get("references") or []:
-        parts.extend([ref.get("key") or "", ref.get("display") or ""])
-    parts.extend([doc.get("title_norm") or "", doc.get("notes_norm") or ""])
-    return " ".join(p for p in parts if p)
+    """The normalized title and public notes: the same text the SQL backend matches elsewhere.
+
+    References and tracking numbers are matched through their own table, not through this text.
+    """
+    return " ".join(p for p in (doc.get("title_norm") or "", doc.get("notes_norm") or "") if p)
 
 
 def make_sink(settings: Settings, es: Any, *, max_retries: int | None = None) -> Sink:

@@ -21,11 +21,13 @@ from sqlalchemy import (
     false,
     func,
     literal,
+    literal_column,
     or_,
     select,
     true,
     union,
 )
+from sqlalchemy import text as text_clause
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.loader import Catalog
@@ -96,8 +98,14 @@ def _has_token(column: Any, token: str) -> ColumnElement[bool]:
     return _padded(column).like(f"% {like_escape(token)} %", escape="\\")
 
 
-def _text_parts(text: TextQuery) -> tuple[ColumnElement[bool], ColumnElement[bool], ColumnElement[bool]]:
-    """(exact reference/tracking, prefix reference/tracking, every token in the text or the name)."""
+def _text_parts(
+    text: TextQuery, *, fts: bool = False
+) -> tuple[ColumnElement[bool], ColumnElement[bool], ColumnElement[bool]]:
+    """(exact reference/tracking, prefix reference/tracking, every token in the text or the name).
+
+    On SQLite (the embedded mode) words go through the FTS5 table the drain maintains; elsewhere
+    through whole-word LIKE on the same normalized columns.
+    """
     exact: list[ColumnElement[bool]] = []
     prefix: list[ColumnElement[bool]] = []
     if text.reference_key:
@@ -110,7 +118,13 @@ def _text_parts(text: TextQuery) -> tuple[ColumnElement[bool], ColumnElement[boo
     if text.tracking_prefix:
         prefix.append(T.tracking_number.like(like_escape(text.tracking_prefix) + "%", escape="\\"))
     words: ColumnElement[bool] = false()
-    if text.tokens:
+    if text.tokens and fts:
+        words = T.id.in_(
+            select(literal_column("rowid"))
+            .select_from(text_clause("transaction_fts"))
+            .where(text_clause("transaction_fts MATCH :fts_query").bindparams(fts_query=fts_query(text)))
+        )
+    elif text.tokens:
         words = and_(
             *(
                 or_(_has_token(T.search_text, stem), _has_token(T.applicant_name_key, token))
@@ -118,6 +132,18 @@ def _text_parts(text: TextQuery) -> tuple[ColumnElement[bool], ColumnElement[boo
             )
         )
     return or_(false(), *exact), or_(false(), *prefix), words
+
+
+def _fts_term(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def fts_query(text: TextQuery) -> str:
+    """Every token, as a whole word, in the stemmed title/notes or (unstemmed) in the name: FTS5 syntax."""
+    return " AND ".join(
+        f"(body : {_fts_term(stem)} OR names : {_fts_term(token)})"
+        for token, stem in zip(text.tokens, text.stems, strict=True)
+    )
 
 
 class DatabaseBackend:
@@ -138,7 +164,7 @@ class DatabaseBackend:
     def _conditions(self, query: SearchQuery, scope: AccessScope) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = [scope_clause(scope)]
         if query.text is not None:
-            exact, prefix, words = _text_parts(query.text)
+            exact, prefix, words = _text_parts(query.text, fts=self._sqlite())
             conds.append(or_(exact, prefix, words))
         if query.statuses:
             conds.append(T.status.in_(query.statuses))
@@ -171,7 +197,7 @@ class DatabaseBackend:
     def _score(self, query: SearchQuery) -> ColumnElement[int]:
         if query.text is None:
             return literal(0)
-        exact, prefix, _ = _text_parts(query.text)
+        exact, prefix, _ = _text_parts(query.text, fts=self._sqlite())
         return case((exact, 3), (prefix, 2), else_=1)
 
     async def search(self, query: SearchQuery, scope: AccessScope) -> SearchPage:
@@ -337,6 +363,9 @@ class DatabaseBackend:
     @property
     def _postgres(self) -> bool:
         return self.session.get_bind().dialect.name == "postgresql"
+
+    def _sqlite(self) -> bool:
+        return self.session.get_bind().dialect.name == "sqlite"
 
     async def _processing(self, in_scope: ColumnElement[bool]) -> list[ProcessingTime]:
         """Median and p90 days created→closed, per holder agency and per (agency, type)."""

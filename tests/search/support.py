@@ -6,16 +6,25 @@ indexers' own drain into the configured sink, and the index is refreshed explici
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from alembic import command
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.agencies.service import sync_agencies
+from app.catalog.loader import load_catalog
+from app.db import create_engine, create_session_factory
 from app.resources import Resources
 from app.settings import Settings
 from indexers.pipeline import drain_outbox, make_sink
+from tests.fixtures.database import alembic_config
 from tests.fixtures.factories import make_event
 from tests.fixtures.services import ES_URL
 
@@ -23,16 +32,48 @@ Ingest = Callable[[str, list[dict[str, Any]]], Awaitable[list[dict[str, Any]]]]
 BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=20)
 
 
-@pytest.fixture(params=["database", "elasticsearch"])
+@pytest.fixture(params=["database", "elasticsearch", "sqlite"])
 def backend_name(request: pytest.FixtureRequest) -> str:
+    """database = SQL on PostgreSQL; sqlite = the embedded mode (SQLite file, FTS5)."""
     return str(request.param)
 
 
+def reported_backend(backend_name: str) -> str:
+    """The backend the API names: the embedded mode is the database backend on SQLite."""
+    return "database" if backend_name == "sqlite" else backend_name
+
+
+def migrated_sqlite(path: Path) -> str:
+    """A fresh SQLite file migrated with alembic and holding the agencies, as `make demo` builds it."""
+    url = f"sqlite+aiosqlite:///{path}"
+
+    def _build() -> None:
+        command.upgrade(alembic_config(url), "head")
+
+        async def _agencies() -> None:
+            engine = create_engine(Settings(database_url=url))
+            async with create_session_factory(engine)() as session:
+                await sync_agencies(session, load_catalog())
+                await session.commit()
+            await engine.dispose()
+
+        asyncio.run(_agencies())
+
+    worker = threading.Thread(target=_build)  # alembic's env runs its own event loop
+    worker.start()
+    worker.join()
+    return url
+
+
 @pytest.fixture
-def app_settings(pg_settings: Settings, backend_name: str, request: pytest.FixtureRequest) -> Settings:
-    """The app on PostgreSQL, searching either the database or a per-test Elasticsearch index."""
+def app_settings(pg_settings: Settings, backend_name: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """The app on PostgreSQL (database or per-test Elasticsearch index), or embedded on SQLite."""
     if backend_name == "database":
         return pg_settings.model_copy(update={"search_backend": "database"})
+    if backend_name == "sqlite":
+        return pg_settings.model_copy(
+            update={"search_backend": "database", "database_url": migrated_sqlite(tmp_path / "embedded.db")}
+        )
     prefix = request.getfixturevalue("es_prefix")
     return pg_settings.model_copy(
         update={"elasticsearch_url": ES_URL, "search_backend": "elasticsearch", "index_prefix": prefix}
@@ -46,6 +87,17 @@ async def sync_index(resources: Resources) -> None:
     )
     if resources.elasticsearch is not None:
         await resources.elasticsearch.indices.refresh(index=resources.settings.index_alias)
+
+
+@pytest.fixture
+def session_factory(
+    backend_name: str, db_engine: AsyncEngine, request: pytest.FixtureRequest
+) -> async_sessionmaker[AsyncSession]:
+    """Credentials and rows live where the app under test keeps them (SQLite in embedded mode)."""
+    if backend_name == "sqlite":
+        resources: Resources = request.getfixturevalue("resources")
+        return resources.session_factory
+    return create_session_factory(db_engine)
 
 
 @pytest.fixture
