@@ -449,6 +449,53 @@ DEMO_USERS = (
 )
 
 
+async def _sample_lookups(session: AsyncSession, resources: Resources) -> list[str]:
+    """A few demo transactions a newcomer can look up as a citizen, one per status."""
+    from sqlalchemy import func, select
+
+    from app.models import Transaction, TransactionReference
+
+    first_per_status = (
+        select(func.min(Transaction.id)).where(Transaction.national_id_last4.is_not(None)).group_by(Transaction.status)
+    )
+    rows = (
+        await session.execute(
+            select(Transaction.tracking_number, Transaction.status, Transaction.national_id_last4, Transaction.id)
+            .where(Transaction.id.in_(first_per_status))
+            .order_by(Transaction.status)
+            .limit(6)
+        )
+    ).all()
+    lines = []
+    for tracking, status, last4, tid in rows:
+        ref = await session.scalar(
+            select(TransactionReference.reference_display).where(TransactionReference.transaction_id == tid).limit(1)
+        )
+        lines.append(f"{tracking:18} or {ref or '-':16} verifier {last4}   ({status})")
+    return lines
+
+
+@demo_cli.command("generate")
+def demo_generate(
+    output: Annotated[Path, typer.Option(help="NDJSON file: one {agency, event} per line")],
+    transactions: int = 1000,
+    seed: int = 2026,
+) -> None:
+    """Write the deterministic demo traffic to a file instead of loading it (for other tools and load tests)."""
+    import orjson
+
+    from app.catalog.loader import load_catalog
+    from app.demo.generator import DemoGenerator
+
+    generator = DemoGenerator(load_catalog(get_settings().config_dir), seed=seed)
+    count = 0
+    with output.open("wb") as handle:
+        for delivery in generator.deliveries(transactions):
+            handle.write(orjson.dumps({"agency": delivery.agency_code, "event": delivery.event}) + b"\n")
+            count += 1
+    console.print(f"{count} events for {transactions} transactions written to {output}")
+
+
 @demo_cli.command("users")
 def demo_users(
     output: Annotated[Path, typer.Option(help="Where to write the tokens")] = Path("var/demo-credentials.txt"),
@@ -469,6 +516,8 @@ def demo_users(
         return lines
 
     lines = in_session(_users)
+    lines += ["", "# citizen lookups to try (reference, verifier = last 4 digits of the ID number):"]
+    lines += in_session(_sample_lookups)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text("\n".join(lines) + "\n", encoding="utf-8")
     console.print(f"demo users ready; tokens in {output}")
