@@ -12,10 +12,10 @@ from tests.fixtures.services import ES_URL, REDIS_URL
 
 async def readyz(settings: Settings) -> httpx.Response:
     app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            assert (await client.get("/healthz")).json() == {"status": "ok"}
-            return await client.get("/readyz")
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+        return await client.get("/readyz")
 
 
 async def test_ready_with_every_service_up(pg_settings: Settings, db_engine: object, es_prefix: str) -> None:
