@@ -270,6 +270,16 @@ class Catalog:
         """Whether government offices work on that day (not weekend, not an official holiday)."""
         return day.weekday() not in self.weekend_days and day not in self.holidays
 
+    def agency_names(self, code: str) -> tuple[str, str]:
+        """(Arabic, English) name of an agency; the code itself for one no longer in the registry."""
+        agency = self.agencies.get(code)
+        return (agency.name_ar, agency.name_en) if agency else (code, code)
+
+    def status_names(self, code: str) -> tuple[str, str]:
+        """(Arabic, English) label of a canonical status; the code itself for an unknown one."""
+        status = self.statuses.get(code)
+        return (status.label_ar, status.label_en) if status else (code, code)
+
     def resolve_agency(self, text: str) -> Agency | None:
         """Find an agency by code or by its exact Arabic/English name (spreadsheets carry names)."""
         needle = text.strip()

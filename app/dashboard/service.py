@@ -60,7 +60,7 @@ async def scorecard(session: AsyncSession, *, scope: AccessScope, catalog: Catal
         rows.append(
             ScorecardRow(
                 agency=agency,
-                name_ar=catalog.agencies[agency].name_ar if agency in catalog.agencies else agency,
+                name_ar=catalog.agency_names(agency)[0],
                 last_event_received_at=c.last_received_at,
                 events=c.events,
                 rejected=c.rejected,
@@ -92,17 +92,11 @@ async def build_dashboard(
     data = await backend.dashboard(DashboardQuery(now=now, days=params.days), scope)
 
     def name(code: str) -> str:
-        agency = catalog.agencies.get(code)
-        return agency.name_ar if agency else code
+        return catalog.agency_names(code)[0]
 
     def status_count(code: str, count: int) -> StatusCount:
-        status = catalog.statuses.get(code)
-        return StatusCount(
-            status=code,
-            label_ar=status.label_ar if status else code,
-            label_en=status.label_en if status else code,
-            count=count,
-        )
+        label_ar, label_en = catalog.status_names(code)
+        return StatusCount(status=code, label_ar=label_ar, label_en=label_en, count=count)
 
     return DashboardOut(
         backend=backend.name,

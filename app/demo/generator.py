@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.catalog.loader import Catalog
+from app.normalization.identity import luhn_complete
 
 FIRST_NAMES = [
     "محمد",
@@ -73,19 +74,6 @@ HANDOVERS = {
     "justice": ["security", "emirate", "social"],
     "commerce": ["municipal", "labor", "security"],
 }
-
-
-def luhn_complete(body9: str) -> str:
-    """The tenth digit that makes a national ID pass the Luhn check."""
-    total = 0
-    for i, ch in enumerate(reversed(body9)):
-        digit = int(ch)
-        if i % 2 == 0:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return body9 + str((10 - total % 10) % 10)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,13 +43,13 @@ _DUMMY = "0" * 64
 
 
 def agency_label(catalog: Catalog, code: str) -> Label:
-    agency = catalog.agencies.get(code)
-    return Label(code=code, ar=agency.name_ar if agency else code, en=agency.name_en if agency else code)
+    ar, en = catalog.agency_names(code)
+    return Label(code=code, ar=ar, en=en)
 
 
 def status_label(catalog: Catalog, code: str) -> Label:
-    status = catalog.statuses.get(code)
-    return Label(code=code, ar=status.label_ar if status else code, en=status.label_en if status else code)
+    ar, en = catalog.status_names(code)
+    return Label(code=code, ar=ar, en=en)
 
 
 def _verifier_matches(transaction: Transaction, verifier: str, secret: str) -> bool:

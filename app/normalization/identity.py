@@ -12,17 +12,26 @@ from app.normalization.text import strip_invisible
 _DROP_SPACING = {ord(c): None for c in " \t\u00a0-\u2010\u2011\u2012\u2013\u2014\u2212"}
 
 
-def luhn_valid(digits: str) -> bool:
-    """Return True if the ASCII digit string passes the Luhn check (the ID's last digit)."""
+def _luhn_sum(digits: str, *, doubled_parity: int) -> int:
     total = 0
     for i, ch in enumerate(reversed(digits)):
         n = int(ch)
-        if i % 2 == 1:
+        if i % 2 == doubled_parity:
             n *= 2
             if n > 9:
                 n -= 9
         total += n
-    return total % 10 == 0
+    return total
+
+
+def luhn_valid(digits: str) -> bool:
+    """Return True if the ASCII digit string passes the Luhn check (the ID's last digit)."""
+    return _luhn_sum(digits, doubled_parity=1) % 10 == 0
+
+
+def luhn_complete(body: str) -> str:
+    """``body`` followed by the check digit that makes it pass (used to generate valid demo IDs)."""
+    return body + str((10 - _luhn_sum(body, doubled_parity=0) % 10) % 10)
 
 
 def validate_national_id(raw: str) -> str:

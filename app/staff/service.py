@@ -122,13 +122,13 @@ def build_query(params: SearchParams, *, principal: StaffPrincipal, catalog: Cat
 
 
 def _labeled_agency(catalog: Catalog, code: str) -> Labeled:
-    agency = catalog.agencies.get(code)
-    return Labeled(code=code, name_ar=agency.name_ar if agency else code, name_en=agency.name_en if agency else code)
+    name_ar, name_en = catalog.agency_names(code)
+    return Labeled(code=code, name_ar=name_ar, name_en=name_en)
 
 
 def _labeled_status(catalog: Catalog, code: str) -> Labeled:
-    status = catalog.statuses.get(code)
-    return Labeled(code=code, name_ar=status.label_ar if status else code, name_en=status.label_en if status else code)
+    name_ar, name_en = catalog.status_names(code)
+    return Labeled(code=code, name_ar=name_ar, name_en=name_en)
 
 
 def _masked(last4: str | None) -> str | None:
