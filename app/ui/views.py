@@ -16,6 +16,7 @@ from app.catalog.loader import Catalog
 from app.dashboard.schemas import DashboardOut
 from app.errors import UnprocessableEntity
 from app.staff.schemas import FacetOut, LookupParams, SearchParams
+from app.transactions.state import TERMINAL_STATUSES
 from app.ui.i18n import Lang, translate
 
 LIST_FIELDS = ("status", "holder_agency", "sector", "transaction_type")
@@ -191,7 +192,7 @@ def dashboard_view(data: DashboardOut, lang: Lang, catalog: Catalog) -> dict[str
         ],
         "overdue_bars": bars([(name(a.agency, a.name_ar), a.count) for a in data.overdue_by_agency]),
         "overdue_total": sum(a.count for a in data.overdue_by_agency),
-        "open_total": sum(b.open_count for b in data.bottlenecks),
+        "open_total": sum(s.count for s in data.by_status if s.status not in TERMINAL_STATUSES),
         "columns": trend_columns(data.daily),
         "processing": sorted(data.processing, key=lambda p: p.median_days or 0, reverse=True)[:15],
         "name": name,
