@@ -522,7 +522,7 @@ def demo_users(
     output.write_text("\n".join(lines) + "\n", encoding="utf-8")
     console.print(f"demo users ready; tokens in {output}")
     for line in lines:
-        console.print(line)
+        print(line)  # plain print: a terminal-width wrap would break the tokens
 
 
 def main() -> None:
