@@ -18,6 +18,7 @@ from app.catalog.loader import Catalog
 from app.models import StatusEvent, Transaction, TransactionReference
 from app.normalization.arabic import name_key, searchable_text
 from app.transactions.state import TERMINAL_STATUSES, chronological
+from app.transactions.timeline import days_per_agency
 
 Document = dict[str, Any]
 BuildErrorHandler = Callable[[int, Exception], None]
@@ -44,36 +45,6 @@ def _chronological(events: Sequence[StatusEvent]) -> list[StatusEvent]:
     return cast(list[StatusEvent], chronological(events))
 
 
-def _applied(events: Sequence[StatusEvent]) -> list[StatusEvent]:
-    """The events the fold applied (after a terminal status only a reopen counts), in time order."""
-    applied: list[StatusEvent] = []
-    status: str | None = None
-    for event in _chronological(events):
-        if status in TERMINAL_STATUSES and not event.reopen:
-            continue
-        applied.append(event)
-        status = event.status
-    return applied
-
-
-def _agency_durations(
-    applied: Sequence[StatusEvent], *, completed_at: datetime | None, now: datetime
-) -> list[dict[str, Any]]:
-    """Days each agency held the transaction: from when it got it until the next holder (or the end)."""
-    totals: dict[str, float] = defaultdict(float)
-    order: list[str] = []
-    end = completed_at or now
-    for event, following in zip(applied, [*applied[1:], None], strict=True):
-        holder = event.to_agency or event.agency_code
-        if holder not in totals:
-            order.append(holder)
-        stop = following.occurred_at if following is not None else end
-        if event.status in TERMINAL_STATUSES:
-            stop = event.occurred_at
-        totals[holder] += (stop - event.occurred_at).total_seconds()
-    return [{"agency": code, "days": _days(totals[code])} for code in order]
-
-
 def build_document(
     transaction: Transaction,
     references: Sequence[TransactionReference],
@@ -87,7 +58,6 @@ def build_document(
     as time passes, so searches that must be exact compare ``due_at`` with ``now`` themselves.
     """
     ordered = _chronological(events)
-    applied = _applied(events)
     terminal = is_terminal(transaction.status, catalog)
 
     agencies: dict[str, None] = {transaction.origin_agency: None, transaction.holder_agency: None}
@@ -151,9 +121,9 @@ def build_document(
         "indexed_at": _iso(now),
         "elapsed_days": _days((end - transaction.created_at).total_seconds()),
         "overdue": bool(not terminal and transaction.due_at is not None and transaction.due_at < now),
-        "agency_durations": _agency_durations(
-            applied, completed_at=transaction.completed_at if terminal else None, now=now
-        ),
+        "agency_durations": [
+            {"agency": code, "days": days} for code, days in days_per_agency(events, now=now).items()
+        ],
         "timeline": [
             {
                 "agency": e.agency_code,
