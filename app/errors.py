@@ -83,6 +83,22 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+"""Connection exceptions, insufficient resources, and "shutting down" / "starting up" (57P01-57P03)."""
+
+
+def database_unavailable(exc: DBAPIError) -> bool:
+    """True when the error says the database cannot serve now (a restart, a failover), not that the query is wrong.
+
+    asyncpg reports "the database system is shutting down / starting up" while connecting, which
+    SQLAlchemy wraps as a plain ``DBAPIError`` with no invalidated connection: it is still a 503.
+    """
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(UNAVAILABLE_SQLSTATES)
+
+
 def _json(status: int, code: str, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": code, "detail": detail}, headers=headers)
 
@@ -121,6 +137,6 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _dbapi_error(_: Request, exc: DBAPIError) -> JSONResponse:
-        if exc.connection_invalidated:
+        if database_unavailable(exc):
             return _json(503, "database_unavailable", "The database is unavailable; retry later.", {"Retry-After": "5"})
         raise exc

@@ -181,7 +181,9 @@ def ratios(s: dict[str, Any]) -> dict[str, float | None]:
             )
     if "embedded" in s:
         e = s["embedded"]
-        out["embedded_naive_like_vs_backend_p50_ratio"] = div(e["sqlite_naive_like"]["p50_ms"], e["sqlite_backend"]["p50_ms"])
+        out["embedded_naive_like_vs_backend_p50_ratio"] = div(
+            e["sqlite_naive_like"]["p50_ms"], e["sqlite_backend"]["p50_ms"]
+        )
         out["embedded_backend_vs_elasticsearch_p50_ratio"] = div(
             e["sqlite_backend"]["p50_ms"], e["elasticsearch_backend"]["p50_ms"]
         )

@@ -216,7 +216,7 @@ class Stack:
                     os.killpg(p.pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
         for p in procs:
-            while p.poll() is None and time.monotonic() < deadline:
+            while p.poll() is None and time.monotonic() < deadline:  # noqa: ASYNC110 - polling a child process
                 await asyncio.sleep(0.1)
             if p.poll() is None:
                 with contextlib.suppress(ProcessLookupError):

@@ -75,6 +75,9 @@ def build_document(
             incoming[event.to_agency] = None
     for ref in references:
         agencies[ref.agency_code] = None
+    # references in the order the agencies took part (not the order their rows arrived), so the
+    # document is the same whatever order the events were delivered in
+    rank = {code: i for i, code in enumerate(dict.fromkeys(e.agency_code for e in ordered))}
 
     def sector_of(code: str) -> str | None:
         agency = catalog.agencies.get(code)
@@ -88,7 +91,10 @@ def build_document(
         "id": transaction.id,
         "tracking_number": transaction.tracking_number,
         "references": [
-            {"agency": r.agency_code, "key": r.reference_key, "display": r.reference_display} for r in references
+            {"agency": r.agency_code, "key": r.reference_key, "display": r.reference_display}
+            for r in sorted(
+                references, key=lambda r: (rank.get(r.agency_code, len(rank)), r.agency_code, r.reference_key)
+            )
         ],
         "reference_keys": sorted({r.reference_key for r in references}),
         "transaction_type": transaction.transaction_type,

@@ -21,6 +21,17 @@ from app.models import OutboxEntry, StatusEvent, Transaction, TransactionReferen
 from app.transactions.tracking import new_tracking_number
 
 
+@dataclass(slots=True)
+class BatchOutcome:
+    """What the fast path did: the transactions to refold (kept referenced, so the session's weak
+    identity map cannot drop them and force a reload), their prior events, and the events left
+    for the slow path (handovers that merge two transactions)."""
+
+    transactions: dict[int, Transaction]
+    histories: dict[int, list[StatusEvent]]
+    deferred: list[tuple[int, NormalizedEvent]]
+
+
 class NeedsMerge(Exception):
     """A handover event links two existing transactions: the slow path merges them."""
 
@@ -96,8 +107,8 @@ async def apply_batch(
     results: list[ItemResult],
     *,
     source: str,
-) -> tuple[set[int], dict[int, list[StatusEvent]]]:
-    """Apply every prepared event; fills ``results``; returns touched ids and their events to refold."""
+) -> BatchOutcome:
+    """Apply every prepared event; fills ``results``; returns what must be refolded and what is deferred."""
     agency_codes = {e.agency_code for _, e in prepared}
     event_ids = [e.event_id for _, e in prepared]
     existing_events = {
@@ -142,6 +153,7 @@ async def apply_batch(
         key: (h, transactions[t]) for key, (h, t) in existing_events.items()
     }
     pending: dict[int, _Pending] = {}  # keyed by id() of the Transaction object
+    deferred: list[tuple[int, NormalizedEvent]] = []
     new_references: list[tuple[Transaction, str, str, str]] = []
 
     for index, event in prepared:
@@ -162,6 +174,11 @@ async def apply_batch(
             continue
         try:
             transaction = _resolve(event, tracking_owner, transactions, by_ref)
+            if transaction is not None and _links_two(event, transaction, by_ref):
+                # A late handover event joining two transactions: only this item goes to the slow
+                # path (after the batch), instead of replaying the whole batch item by item.
+                deferred.append((index, event))
+                continue
             if transaction is None:
                 transaction = new_transaction(event)
                 session.add(transaction)
@@ -219,7 +236,19 @@ async def apply_batch(
             owner = seen[(_event.agency_code, _event.event_id)][1]
             result.tracking_number = owner.tracking_number
     await session.flush()
-    return touched_ids, {p.transaction.id: prior[p.transaction.id] for p in pending.values()}
+    return BatchOutcome(
+        transactions={p.transaction.id: p.transaction for p in pending.values()},
+        histories={p.transaction.id: prior[p.transaction.id] for p in pending.values()},
+        deferred=deferred,
+    )
+
+
+def _links_two(event: NormalizedEvent, transaction: Transaction, by_ref: dict[tuple[str, str], Transaction]) -> bool:
+    """The event's sender reference belongs to another transaction than its own: a merge (slow path)."""
+    if event.tracking_number is not None or not (event.from_agency and event.from_reference_key):
+        return False
+    owner = by_ref.get((event.from_agency, event.from_reference_key))
+    return owner is not None and owner is not transaction
 
 
 def _resolve(

@@ -26,6 +26,7 @@ from app.ingestion.batch import (
     wanted_references,
 )
 from app.ingestion.schemas import ItemResult
+from app.ingestion.scope import split_foreign_tracking
 from app.ingestion.validation import ItemError, NormalizedEvent, validate_event
 from app.models import IngestIssue, OutboxEntry, StatusEvent, Transaction, TransactionReference, TransactionView
 from app.normalization.arabic import name_key
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 RETRYABLE_SQLSTATES = {"23505", "40P01", "40001"}
 MAX_ATTEMPTS = 4
+FAST_PATH_ATTEMPTS = 3
 
 
 @dataclass(slots=True)
@@ -90,19 +92,36 @@ async def ingest_items(
         except ItemError as err:
             _fail(result, err)
     if prepared:
+        prepared, refused = await split_foreign_tracking(session, prepared, agency_code=agency_code)
+        for index, err in refused:
+            _fail(summary.results[index], err)
+    for attempt in range(1, FAST_PATH_ATTEMPTS + 1) if prepared else ():
         try:
             async with session.begin_nested():
-                touched, histories = await apply_batch(session, prepared, summary.results, source=source)
-                await _refold(session, touched, histories, catalog)
-            summary.touched_transactions |= touched
+                outcome = await apply_batch(session, prepared, summary.results, source=source)
+                for transaction_id, transaction in outcome.transactions.items():
+                    apply_state(transaction, outcome.histories[transaction_id], catalog)
+                await session.flush()
+            summary.touched_transactions |= set(outcome.transactions)
+            if outcome.deferred:
+                logger.info("%d handover event(s) link two transactions; merging one by one", len(outcome.deferred))
+                await _apply_one_by_one(session, outcome.deferred, summary, source=source, catalog=catalog)
         except NeedsMerge:
             logger.info("batch links two transactions; replaying it item by item to merge them")
             await _apply_one_by_one(session, prepared, summary, source=source, catalog=catalog)
         except DBAPIError as exc:
             if not _retryable(exc):
                 raise
+            if attempt < FAST_PATH_ATTEMPTS:
+                # The winner of the race has committed by now (the unique index waited for it), so
+                # the batch usually passes on a second try, with its rows in sight.
+                logger.info("batch lost a race on a unique key; retrying it (attempt %d)", attempt)
+                for index, _event in prepared:
+                    _reset(summary.results[index])
+                continue
             logger.info("batch lost a race on a unique key; replaying it item by item")
             await _apply_one_by_one(session, prepared, summary, source=source, catalog=catalog)
+        break
     for result in summary.results:
         if result.outcome != "created":
             session.add(
@@ -118,19 +137,15 @@ async def ingest_items(
     return summary
 
 
+def _reset(result: ItemResult) -> None:
+    result.outcome, result.error, result.field, result.message = "error", None, None, None
+    result.tracking_number = None
+
+
 def _fail(result: ItemResult, err: ItemError) -> None:
     result.outcome = "conflict" if err.code == "conflict" else "error"
     result.error, result.field, result.message = err.code, err.field, err.message
     result.known_codes = err.known_codes
-
-
-async def _refold(
-    session: AsyncSession, touched: set[int], histories: dict[int, list[StatusEvent]], catalog: Catalog
-) -> None:
-    for transaction_id in touched:
-        transaction = await session.get_one(Transaction, transaction_id)
-        apply_state(transaction, histories[transaction_id], catalog)
-    await session.flush()
 
 
 async def _apply_one_by_one(

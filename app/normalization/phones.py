@@ -20,8 +20,12 @@ _ACCEPTED_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_
 
 
 def _invalid(raw: str, why: str) -> NormalizationError:
-    """Build the one error callers see, naming the cause."""
-    return NormalizationError("invalid_mobile", f"The mobile number {raw!r} is not valid: {why}.")
+    """Build the one error callers see, naming the cause but never echoing the number (it is personal data).
+
+    The message ends up in API error bodies (ingestion, call-center lookup) and possibly in logs.
+    """
+    del raw
+    return NormalizationError("invalid_mobile", f"The mobile number is not valid: {why}.")
 
 
 def normalize_mobile(raw: str) -> str:
