@@ -9,15 +9,17 @@ by item (the slow path), so correctness never depends on this path.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ingestion.schemas import ItemResult
 from app.ingestion.validation import ItemError, NormalizedEvent
 from app.models import OutboxEntry, StatusEvent, Transaction, TransactionReference
+from app.transactions.state import StoredEventLike
 from app.transactions.tracking import new_tracking_number
 
 
@@ -28,7 +30,7 @@ class BatchOutcome:
     for the slow path (handovers that merge two transactions)."""
 
     transactions: dict[int, Transaction]
-    histories: dict[int, list[StatusEvent]]
+    histories: dict[int, list[StoredEventLike]]
     deferred: list[tuple[int, NormalizedEvent]]
 
 
@@ -39,7 +41,7 @@ class NeedsMerge(Exception):
 @dataclass(slots=True)
 class _Pending:
     transaction: Transaction
-    events: list[tuple[NormalizedEvent, StatusEvent]] = field(default_factory=list)
+    events: list[EventRecord] = field(default_factory=list)
 
 
 def new_transaction(event: NormalizedEvent) -> Transaction:
@@ -57,8 +59,54 @@ def new_transaction(event: NormalizedEvent) -> Transaction:
     )
 
 
-def new_status_event(event: NormalizedEvent, *, transaction_id: int | None, source: str) -> StatusEvent:
-    return StatusEvent(
+@dataclass(slots=True)
+class EventRecord:
+    """A status event about to be inserted: a plain object for the fold, a dict for one bulk INSERT.
+
+    The fast path skips the ORM unit of work for events (the hot path of ingestion); ``id`` is a
+    provisional arrival order above every stored id, so ties in the fold break the same way.
+    """
+
+    transaction_id: int | None
+    agency_code: str
+    event_id: str
+    reference_key: str
+    raw_status_code: str
+    raw_status_text: str | None
+    status: str
+    reopen: bool
+    occurred_at: datetime
+    received_at: datetime
+    sequence: int | None
+    from_agency: str | None
+    from_reference: str | None
+    to_agency: str | None
+    note: str | None
+    note_visibility: str
+    due_at: datetime | None
+    out_of_order: bool
+    payload_hash: str
+    source: str
+    transaction_type: str | None
+    title: str | None
+    applicant_name: str | None
+    national_id_hash: str | None
+    national_id_last4: str | None
+    mobile_hash: str | None
+    mobile_last4: str | None
+    id: int = 0
+
+    def row(self) -> dict[str, Any]:
+        """The column values to insert (the database assigns the real id)."""
+        return {name: getattr(self, name) for name in EVENT_COLUMNS}
+
+
+EVENT_COLUMNS = tuple(f.name for f in fields(EventRecord) if f.name != "id")
+PROVISIONAL_ID_BASE = 2**62
+
+
+def event_record(event: NormalizedEvent, *, transaction_id: int | None, source: str, arrival: int = 0) -> EventRecord:
+    return EventRecord(
         transaction_id=transaction_id,
         agency_code=event.agency_code,
         event_id=event.event_id,
@@ -86,7 +134,13 @@ def new_status_event(event: NormalizedEvent, *, transaction_id: int | None, sour
         national_id_last4=event.national_id_last4,
         mobile_hash=event.mobile_hash,
         mobile_last4=event.mobile_last4,
+        id=PROVISIONAL_ID_BASE + arrival,
     )
+
+
+def new_status_event(event: NormalizedEvent, *, transaction_id: int | None, source: str) -> StatusEvent:
+    """The ORM row, for the slow path that applies one event at a time."""
+    return StatusEvent(**event_record(event, transaction_id=transaction_id, source=source).row())
 
 
 def wanted_references(event: NormalizedEvent) -> list[tuple[str, str, str]]:
@@ -199,37 +253,46 @@ async def apply_batch(
         except ItemError as err:
             result.outcome, result.error, result.field, result.message = "error", err.code, err.field, err.message
             continue
-        stored = new_status_event(event, transaction_id=None, source=source)
-        pending.setdefault(id(transaction), _Pending(transaction)).events.append((event, stored))
+        stored = event_record(event, transaction_id=None, source=source, arrival=index)
+        pending.setdefault(id(transaction), _Pending(transaction)).events.append(stored)
         seen[key] = (event.payload_hash, transaction)
         result.outcome = "created"
         result.index = index
 
     await session.flush()  # new transactions get their ids
-    for transaction, agency, ref_key, display in new_references:
-        session.add(
-            TransactionReference(
-                transaction_id=transaction.id, agency_code=agency, reference_key=ref_key, reference_display=display
-            )
+    if new_references:
+        await session.execute(
+            insert(TransactionReference),
+            [
+                {"transaction_id": t.id, "agency_code": a, "reference_key": k, "reference_display": d}
+                for t, a, k, d in new_references
+            ],
         )
     touched_ids = {p.transaction.id for p in pending.values()}
-    prior: dict[int, list[StatusEvent]] = {tid: [] for tid in touched_ids}
+    prior: dict[int, list[StoredEventLike]] = {tid: [] for tid in touched_ids}
     existing_touched = [tid for tid in touched_ids if tid in transactions]
     if existing_touched:
         for row in (
             await session.scalars(select(StatusEvent).where(StatusEvent.transaction_id.in_(existing_touched)))
         ).all():
             prior[row.transaction_id].append(row)
+    event_rows: list[dict[str, Any]] = []
+    now = datetime.now(UTC)
     for p in pending.values():
         history = prior[p.transaction.id]
         latest = max((e.occurred_at for e in history), default=None)
-        for _event, stored in p.events:
+        for stored in p.events:
             stored.transaction_id = p.transaction.id
             stored.out_of_order = latest is not None and latest > stored.occurred_at
             latest = stored.occurred_at if latest is None else max(latest, stored.occurred_at)
             history.append(stored)
-            session.add(stored)
-        session.add(OutboxEntry(transaction_id=p.transaction.id))
+            event_rows.append(stored.row())
+    if event_rows:
+        await session.execute(insert(StatusEvent), event_rows)
+        await session.execute(
+            insert(OutboxEntry),
+            [{"transaction_id": tid, "created_at": now, "attempts": 0, "available_at": now} for tid in touched_ids],
+        )
     for index, _event in prepared:
         result = results[index]
         if result.outcome == "created":

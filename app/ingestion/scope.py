@@ -42,12 +42,13 @@ async def parties_by_tracking_number(session: AsyncSession, numbers: set[str]) -
             )
         ):
             parties[tid].add(agency)
-        for tid, agency in await session.execute(
+        for tid, receiver in await session.execute(
             select(StatusEvent.transaction_id, StatusEvent.to_agency).where(
                 StatusEvent.transaction_id.in_(number_of), StatusEvent.to_agency.is_not(None)
             )
         ):
-            parties[tid].add(agency)
+            if receiver is not None:
+                parties[tid].add(receiver)
     return {number: parties[tid] for tid, number in number_of.items()}
 
 

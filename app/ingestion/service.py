@@ -34,7 +34,7 @@ from app.normalization.dates import RIYADH
 from app.normalization.workdays import add_working_days
 from app.transactions import repository
 from app.transactions.search_text import build_search_text
-from app.transactions.state import chronological, fold
+from app.transactions.state import StoredEventLike, chronological, fold
 from app.transactions.timeline import riyadh_date
 
 logger = logging.getLogger(__name__)
@@ -93,8 +93,8 @@ async def ingest_items(
             _fail(result, err)
     if prepared:
         prepared, refused = await split_foreign_tracking(session, prepared, agency_code=agency_code)
-        for index, err in refused:
-            _fail(summary.results[index], err)
+        for index, refusal in refused:
+            _fail(summary.results[index], refusal)
     for attempt in range(1, FAST_PATH_ATTEMPTS + 1) if prepared else ():
         try:
             async with session.begin_nested():
@@ -207,7 +207,7 @@ async def _apply(session: AsyncSession, event: NormalizedEvent, *, source: str, 
     return transaction
 
 
-def apply_state(transaction: Transaction, events: Sequence[StatusEvent], catalog: Catalog) -> None:
+def apply_state(transaction: Transaction, events: Sequence[StoredEventLike], catalog: Catalog) -> None:
     """Copy the fold of all events onto the row and bump its version.
 
     Without a due date from the agency, the due date is the type's rule (working days from opening),

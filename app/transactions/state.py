@@ -52,6 +52,14 @@ class TransactionState:
     mobile_last4: str | None
 
 
+class StoredEventLike(EventLike, Protocol):
+    """An event as stored (or about to be): what the transaction row's derived fields need too."""
+
+    note: str | None
+    note_visibility: str
+    received_at: datetime
+
+
 E = TypeVar("E", bound=EventLike)
 
 
