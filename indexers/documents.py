@@ -127,9 +127,7 @@ def build_document(
         "indexed_at": _iso(now),
         "elapsed_days": _days((end - transaction.created_at).total_seconds()),
         "overdue": bool(not terminal and transaction.due_at is not None and transaction.due_at < now),
-        "agency_durations": [
-            {"agency": code, "days": days} for code, days in days_per_agency(events, now=now).items()
-        ],
+        "agency_durations": [{"agency": code, "days": days} for code, days in days_per_agency(events, now=now).items()],
         "timeline": [
             {
                 "agency": e.agency_code,
