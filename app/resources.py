@@ -33,6 +33,8 @@ class Resources:
     kick_indexer: IndexKick | None = None
     """Wakes whatever drains the outbox; called only after a commit."""
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    median_cache: Any = None
+    """Historical processing medians for the citizen inquiry, created on first use."""
     failure_counter: Any = None
     """Failed-inquiry counters (Redis or memory), created on first use."""
 

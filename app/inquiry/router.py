@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.deps import CatalogDep, ResourcesDep, SessionDep
+from app.deps import ResourcesDep, SessionDep
 from app.errors import ERROR_RESPONSES
 from app.inquiry.ratelimit import FailureCounter, MemoryCounter, RedisCounter
 from app.inquiry.schemas import InquiryRequest, InquiryResponse
-from app.inquiry.service import inquire
+from app.inquiry.service import MedianCache, inquire
 from app.resources import Resources
 
 router = APIRouter(prefix="/api/v1/inquiry", tags=["citizen inquiry"], responses=ERROR_RESPONSES)
@@ -37,15 +38,25 @@ def client_address(request: Request) -> str:
     ),
 )
 async def inquiry(
-    body: InquiryRequest, request: Request, session: SessionDep, catalog: CatalogDep, resources: ResourcesDep
+    body: InquiryRequest, request: Request, session: SessionDep, resources: ResourcesDep
 ) -> InquiryResponse:
+    return await inquire_for(request, session, resources, reference=body.reference, verifier=body.verifier)
+
+
+async def inquire_for(
+    request: Request, session: AsyncSession, resources: Resources, *, reference: str, verifier: str
+) -> InquiryResponse:
+    """The inquiry with this process's counters and caches: shared by the API and the citizen page."""
+    if resources.median_cache is None:
+        resources.median_cache = MedianCache()
     return await inquire(
         session,
-        reference=body.reference,
-        verifier=body.verifier,
+        reference=reference,
+        verifier=verifier,
         client=client_address(request),
-        catalog=catalog,
+        catalog=resources.catalog,
         secret=resources.settings.secret_key,
         counter=failure_counter(resources),
         limit=resources.settings.inquiry_failures_per_hour,
+        medians=resources.median_cache,
     )

@@ -8,6 +8,7 @@ and the reference.
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -76,12 +77,39 @@ async def candidates(session: AsyncSession, reference: str) -> Sequence[Transact
     return await repository.by_any_reference(session, key)
 
 
+class MedianCache:
+    """Historical medians per (agency, type) for a few minutes: history moves slowly, lookups are hot."""
+
+    def __init__(self, ttl_s: float = 600.0) -> None:
+        self.ttl_s = ttl_s
+        self._values: dict[tuple[str, str], tuple[float, int | None]] = {}
+
+    def get(self, key: tuple[str, str]) -> tuple[bool, int | None]:
+        hit = self._values.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return False, None
+        return True, hit[1]
+
+    def put(self, key: tuple[str, str], value: int | None) -> None:
+        self._values[key] = (time.monotonic() + self.ttl_s, value)
+
+
 async def historical_days(
-    session: AsyncSession, catalog: Catalog, *, agency_code: str, transaction_type: str | None
+    session: AsyncSession,
+    catalog: Catalog,
+    *,
+    agency_code: str,
+    transaction_type: str | None,
+    cache: MedianCache | None = None,
 ) -> int | None:
     """Median working days to completion of recent completed transactions of this agency and type."""
     if transaction_type is None:
         return None
+    key = (agency_code, transaction_type)
+    if cache is not None:
+        found, value = cache.get(key)
+        if found:
+            return value
     rows = (
         await session.execute(
             select(Transaction.created_at, Transaction.completed_at)
@@ -96,7 +124,10 @@ async def historical_days(
         )
     ).all()
     durations = [(start, end) for start, end in rows if end is not None]
-    return median_working_days(durations, holidays=catalog.holidays, weekend=catalog.weekend_days)
+    median = median_working_days(durations, holidays=catalog.holidays, weekend=catalog.weekend_days)
+    if cache is not None:
+        cache.put(key, median)
+    return median
 
 
 async def inquire(
@@ -110,6 +141,7 @@ async def inquire(
     counter: FailureCounter,
     limit: int,
     now: datetime | None = None,
+    medians: MedianCache | None = None,
 ) -> InquiryResponse:
     """The public answer for a reference and verifier, or NotFound / TooManyRequests."""
     now = now or datetime.now(UTC)
@@ -133,11 +165,16 @@ async def inquire(
     if match is None:
         await counter.record_failure(keys)
         raise NotFound(NOT_FOUND_MESSAGE)
-    return await build_response(session, match, catalog=catalog, now=now)
+    return await build_response(session, match, catalog=catalog, now=now, medians=medians)
 
 
 async def build_response(
-    session: AsyncSession, transaction: Transaction, *, catalog: Catalog, now: datetime
+    session: AsyncSession,
+    transaction: Transaction,
+    *,
+    catalog: Catalog,
+    now: datetime,
+    medians: MedianCache | None = None,
 ) -> InquiryResponse:
     events = list(await repository.events_of(session, transaction.id))
     views = (
@@ -156,7 +193,11 @@ async def build_response(
         due_at=agency_due,
         rule_days=ttype.sla_working_days if ttype else None,
         historical_days=await historical_days(
-            session, catalog, agency_code=transaction.holder_agency, transaction_type=transaction.transaction_type
+            session,
+            catalog,
+            agency_code=transaction.holder_agency,
+            transaction_type=transaction.transaction_type,
+            cache=medians,
         ),
         holidays=catalog.holidays,
         weekend=catalog.weekend_days,

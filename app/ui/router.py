@@ -16,8 +16,7 @@ from app.auth.service import StaffPrincipal, authenticate_staff
 from app.dashboard.schemas import DashboardParams
 from app.dashboard.service import build_dashboard
 from app.deps import CatalogDep, ResourcesDep, SessionDep
-from app.inquiry.router import client_address, failure_counter
-from app.inquiry.service import inquire
+from app.inquiry.router import inquire_for
 from app.search.backend import get_backend
 from app.staff import service as staff
 from app.ui import views
@@ -68,7 +67,6 @@ async def citizen_page(request: Request) -> HTMLResponse:
 async def citizen_lookup(
     request: Request,
     session: SessionDep,
-    catalog: CatalogDep,
     resources: ResourcesDep,
     reference: Annotated[str, Form(max_length=100)] = "",
     verifier: Annotated[str, Form(max_length=40)] = "",
@@ -82,16 +80,7 @@ async def citizen_lookup(
     if missing:
         return render(request, template, {**ctx, "missing": missing}, status_code=422)
     try:
-        ctx["result"] = await inquire(
-            session,
-            reference=reference,
-            verifier=verifier,
-            client=client_address(request),
-            catalog=catalog,
-            secret=resources.settings.secret_key,
-            counter=failure_counter(resources),
-            limit=resources.settings.inquiry_failures_per_hour,
-        )
+        ctx["result"] = await inquire_for(request, session, resources, reference=reference, verifier=verifier)
     except HANDLED as exc:
         status, ctx["error"] = explain(exc, lang_of(request))
         return render(request, template, ctx, status_code=status)
