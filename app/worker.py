@@ -18,6 +18,7 @@ from arq.cron import CronJob, cron
 from arq.worker import Function, func
 
 from app.indexing.runner import DRAIN_JOB, prepare_index
+from app.observability.logging import configure_logging, request_id_var
 from app.resources import Resources, close_resources, open_resources
 from app.settings import Settings, get_settings
 
@@ -30,6 +31,7 @@ MAX_DEFER_S = 60.0
 async def startup(ctx: dict[str, Any]) -> None:
     """Open the shared clients once per worker; ``ctx["settings"]`` (tests) overrides the environment."""
     settings: Settings = ctx.get("settings") or get_settings()
+    configure_logging(settings.log_level)
     resources = await open_resources(settings)
     ctx["resources"] = resources
     ctx["index_ready"] = await prepare_index(resources)
@@ -62,9 +64,17 @@ async def _drain(ctx: dict[str, Any]) -> dict[str, int]:
     }
 
 
-async def drain_outbox_job(ctx: dict[str, Any]) -> dict[str, int]:
-    """The kicked job: drain until empty; when the index is unreachable, retry with growing delays."""
-    result = await _drain(ctx)
+async def drain_outbox_job(ctx: dict[str, Any], request_id: str = "-") -> dict[str, int]:
+    """The kicked job: drain until empty; when the index is unreachable, retry with growing delays.
+
+    ``request_id`` is the id of the request whose commit kicked the job; the job's logs carry it.
+    """
+    token = request_id_var.set(request_id)
+    try:
+        result = await _drain(ctx)
+        logger.info("outbox drained", extra=result)
+    finally:
+        request_id_var.reset(token)
     if result["failed"] and not result["processed"]:
         job_try = int(ctx.get("job_try", 1))
         if job_try < MAX_TRIES:

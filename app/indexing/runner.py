@@ -14,6 +14,7 @@ import contextlib
 import logging
 import random
 
+from app.observability.logging import request_id_var
 from app.resources import Resources
 from app.settings import Settings
 
@@ -108,7 +109,8 @@ async def start_indexing(resources: Resources) -> None:
         redis = resources.redis
 
         async def enqueue() -> None:
-            await redis.enqueue_job(DRAIN_JOB, _job_id=DRAIN_JOB_ID)
+            # The request that committed the work travels with the job, so its logs can be followed.
+            await redis.enqueue_job(DRAIN_JOB, request_id=request_id_var.get(), _job_id=DRAIN_JOB_ID)
 
         resources.kick_indexer = enqueue
         return

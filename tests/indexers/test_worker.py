@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 
 import pytest
 from arq.connections import ArqRedis, RedisSettings
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from app.indexing import start_indexing
 from app.indexing.runner import DRAIN_JOB_ID, InProcessIndexer
 from app.models import OutboxEntry
+from app.observability.logging import request_id_var
 from app.resources import Resources
 from app.settings import Settings
 from app.worker import WorkerSettings, shutdown, startup
@@ -34,16 +36,23 @@ async def test_kick_enqueues_one_deduplicated_job_and_burst_worker_drains(
     app_settings: Settings,
     es: AsyncElasticsearch,
     alias: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     await ingest("HCM", [make_event() for _ in range(4)])
     with_redis = dataclasses.replace(resources, redis=arq_redis, kick_indexer=None, background=[])
     await start_indexing(with_redis)
     assert with_redis.kick_indexer is not None
 
-    for _ in range(3):
-        await with_redis.after_commit()
+    token = request_id_var.set("req-kick-1")
+    try:
+        for _ in range(3):
+            await with_redis.after_commit()
+    finally:
+        request_id_var.reset(token)
 
-    assert [j.job_id for j in await arq_redis.queued_jobs()] == [DRAIN_JOB_ID]
+    queued = await arq_redis.queued_jobs()
+    assert [j.job_id for j in queued] == [DRAIN_JOB_ID]
+    assert queued[0].kwargs == {"request_id": "req-kick-1"}, "the committing request's id travels with the job"
     worker = Worker(
         functions=WorkerSettings.functions,
         on_startup=startup,
@@ -54,12 +63,15 @@ async def test_kick_enqueues_one_deduplicated_job_and_burst_worker_drains(
         poll_delay=0.05,
         ctx={"settings": app_settings},
     )
+    caplog.set_level(logging.INFO, logger="app.worker")
     try:
         await worker.main()
     finally:
         await worker.close()
 
     assert (worker.jobs_complete, worker.jobs_failed) == (1, 0)
+    drained = [r for r in caplog.records if r.getMessage() == "outbox drained"]
+    assert drained and drained[0].request_id == "req-kick-1"  # type: ignore[attr-defined]
     assert await _outbox(resources) == 0
     await es.indices.refresh(index=alias)
     assert (await es.count(index=alias))["count"] == 4
