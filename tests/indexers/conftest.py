@@ -14,6 +14,7 @@ from app.catalog.loader import Catalog, load_catalog
 from app.settings import Settings
 from indexers.elastic import ElasticsearchSink, alias_name
 from indexers.pipeline import DrainReport, drain_outbox
+from tests.fixtures.factories import bulk_ingester
 from tests.fixtures.services import ES_URL
 
 Ingest = Callable[[str, list[dict[str, Any]]], Awaitable[list[dict[str, Any]]]]
@@ -45,20 +46,7 @@ def sink(es: AsyncElasticsearch, es_prefix: str) -> ElasticsearchSink:
 @pytest.fixture
 def ingest(client: httpx.AsyncClient, agency_key: Callable[[str], Awaitable[str]]) -> Ingest:
     """POST events through the real bulk API as ``agency``; asserts every item was stored."""
-    keys: dict[str, str] = {}
-
-    async def _ingest(agency: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if agency not in keys:
-            keys[agency] = await agency_key(agency)
-        response = await client.post(
-            "/api/v1/events/bulk", json=events, headers={"Authorization": f"Bearer {keys[agency]}"}
-        )
-        assert response.status_code == 200, response.text
-        items: list[dict[str, Any]] = response.json()["items"]
-        assert all(i["outcome"] == "created" for i in items), items
-        return items
-
-    return _ingest
+    return bulk_ingester(client, agency_key)
 
 
 @pytest.fixture

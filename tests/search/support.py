@@ -25,7 +25,7 @@ from app.resources import Resources
 from app.settings import Settings
 from indexers.pipeline import drain_outbox, make_sink
 from tests.fixtures.database import alembic_config
-from tests.fixtures.factories import make_event
+from tests.fixtures.factories import bulk_ingester, make_event
 from tests.fixtures.services import ES_URL
 
 Ingest = Callable[[str, list[dict[str, Any]]], Awaitable[list[dict[str, Any]]]]
@@ -102,21 +102,8 @@ def session_factory(
 
 @pytest.fixture
 def ingest(client: httpx.AsyncClient, agency_key: Any, resources: Resources) -> Ingest:
-    keys: dict[str, str] = {}
-
-    async def _ingest(agency: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if agency not in keys:
-            keys[agency] = await agency_key(agency)
-        response = await client.post(
-            "/api/v1/events/bulk", json=events, headers={"Authorization": f"Bearer {keys[agency]}"}
-        )
-        assert response.status_code == 200, response.text
-        items: list[dict[str, Any]] = response.json()["items"]
-        assert all(i["outcome"] == "created" for i in items), items
-        await sync_index(resources)
-        return items
-
-    return _ingest
+    """Ingest through the API, then drain into the configured sink so the data is searchable at once."""
+    return bulk_ingester(client, agency_key, after=lambda: sync_index(resources))
 
 
 def at(hours: float) -> str:
