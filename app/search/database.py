@@ -222,8 +222,11 @@ class DatabaseBackend:
                 "relevance": [int(last.score), last.id],
             }[sort]
             next_cursor = encode_cursor({"b": self.name, "f": query.fingerprint, "a": values})
-        total = int(await self.session.scalar(select(func.count()).select_from(T).where(*conds)) or 0)
-        facets = await self._facets(query, conds) if query.with_facets and not query.cursor else None
+        if query.with_facets and not query.cursor:
+            total, facets = await self._facets(query, conds)
+        else:
+            total = int(await self.session.scalar(select(func.count()).select_from(T).where(*conds)) or 0)
+            facets = None
         hits = [Hit(transaction_id=r.id, score=float(r.score)) for r in rows]
         return SearchPage(hits=hits, total=total, facets=facets, next_cursor=next_cursor)
 
@@ -258,36 +261,51 @@ class DatabaseBackend:
 
             raise UnprocessableEntity([{"field": "cursor", "message": "not a cursor from this API"}]) from exc
 
-    async def _facets(self, query: SearchQuery, conds: list[ColumnElement[bool]]) -> dict[str, list[FacetBucket]]:
-        facets: dict[str, list[FacetBucket]] = {}
-        for name, column in (
-            ("status", T.status),
-            ("holder_agency", T.holder_agency),
-            ("transaction_type", T.transaction_type),
-        ):
-            rows = (await self.session.execute(select(column, func.count()).where(*conds).group_by(column))).all()
-            facets[name] = aggregate.buckets({str(v): int(c) for v, c in rows if v is not None})
-        sectors: dict[str, int] = defaultdict(int)
-        for bucket in facets["holder_agency"]:
-            agency = self.catalog.agencies.get(bucket.value)
-            if agency is not None:
-                sectors[agency.sector] += bucket.count
-        facets["sector"] = aggregate.buckets(sectors)
-        overdue = self._overdue(query.now)
-        counts: dict[str, ColumnElement[Any]] = {
-            "overdue:true": func.count().filter(overdue),
-            "overdue:false": func.count().filter(~overdue),
-        }
+    async def _facets(
+        self, query: SearchQuery, conds: list[ColumnElement[bool]]
+    ) -> tuple[int, dict[str, list[FacetBucket]]]:
+        """The total and every facet from ONE grouped scan of the matching rows, summed up in Python.
+
+        Grouping by (status, holder, type, overdue[, incoming, outgoing]) gives at most a few thousand
+        combinations, so one pass replaces a count and a query per facet.
+        """
+        dims: list[Any] = [
+            T.status,
+            T.holder_agency,
+            T.transaction_type,
+            case((self._overdue(query.now), 1), else_=0),
+        ]
         if query.perspective_agency:
-            counts["direction:incoming"] = func.count().filter(incoming_to(query.perspective_agency))
-            counts["direction:outgoing"] = func.count().filter(outgoing_from(query.perspective_agency))
-        row = (await self.session.execute(select(*counts.values()).where(*conds))).one()
-        found = {k: int(cast(int, v)) for k, v in zip(counts, row, strict=True)}
-        facets["overdue"] = aggregate.buckets({"true": found["overdue:true"], "false": found["overdue:false"]})
-        facets["direction"] = aggregate.buckets(
-            {k.split(":")[1]: v for k, v in found.items() if k.startswith("direction:")}
-        )
-        return facets
+            dims += [
+                case((incoming_to(query.perspective_agency), 1), else_=0),
+                case((outgoing_from(query.perspective_agency), 1), else_=0),
+            ]
+        rows = (await self.session.execute(select(*dims, func.count()).where(*conds).group_by(*dims))).all()
+        counts: dict[str, dict[str, int]] = {
+            name: defaultdict(int) for name in ("status", "holder_agency", "transaction_type", "sector")
+        }
+        overdue = {"true": 0, "false": 0}
+        direction = {"incoming": 0, "outgoing": 0}
+        total = 0
+        for row in rows:
+            status, holder, ttype, late, *flags = row[:-1]
+            n = int(row[-1])
+            total += n
+            counts["status"][str(status)] += n
+            counts["holder_agency"][str(holder)] += n
+            if ttype is not None:
+                counts["transaction_type"][str(ttype)] += n
+            agency = self.catalog.agencies.get(str(holder))
+            if agency is not None:
+                counts["sector"][agency.sector] += n
+            overdue["true" if late else "false"] += n
+            if flags:
+                direction["incoming"] += n if flags[0] else 0
+                direction["outgoing"] += n if flags[1] else 0
+        facets = {name: aggregate.buckets(dict(values)) for name, values in counts.items()}
+        facets["overdue"] = aggregate.buckets(overdue)
+        facets["direction"] = aggregate.buckets(direction if query.perspective_agency else {})
+        return total, facets
 
     # --- call center --------------------------------------------------------------------------
 
