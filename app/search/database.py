@@ -59,14 +59,17 @@ def terminal_statuses(catalog: Catalog) -> list[str]:
 
 
 def involved(agency: str) -> ColumnElement[bool]:
-    """The agency originated, holds, acted on, handed over or received the transaction."""
+    """The agency originated, holds, acted on, handed over or received the transaction.
+
+    Written as one semi-join (ids computed once) rather than correlated EXISTS per row, so both
+    PostgreSQL and SQLite read the agency's own events once.
+    """
+    acted = select(E.transaction_id).where(or_(E.agency_code == agency, E.from_agency == agency, E.to_agency == agency))
+    referenced = select(R.transaction_id).where(R.agency_code == agency)
     return or_(
         T.origin_agency == agency,
         T.holder_agency == agency,
-        exists().where(
-            E.transaction_id == T.id, or_(E.agency_code == agency, E.from_agency == agency, E.to_agency == agency)
-        ),
-        exists().where(R.transaction_id == T.id, R.agency_code == agency),
+        T.id.in_(union(acted, referenced)),
     )
 
 
