@@ -10,6 +10,7 @@ plain whitespace analyzer: analysing it again would stem twice.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 from app.normalization.digits import to_ascii_digits
 from app.normalization.text import INVISIBLE
@@ -91,8 +92,11 @@ def _ends_with_check_length(word: str, suffix: str) -> bool:
     return len(word) >= len(suffix) + 2 and word.endswith(suffix)
 
 
+@lru_cache(maxsize=65536)
 def light_stem(token: str) -> str:
     """Strip one article/conjunction prefix, then each listed suffix once, as Lucene does.
+
+    Cached: a language's working vocabulary is small, and ingestion stems the same words all day.
 
     Expects a token already passed through :func:`normalize_arabic`.
     """
@@ -112,8 +116,11 @@ def search_tokens(text: str, *, stem: bool) -> list[str]:
     return [light_stem(t) for t in tokens] if stem else tokens
 
 
+@lru_cache(maxsize=16384)
 def searchable_text(text: str, *, stem: bool = True) -> str:
     """Return the indexed form of free text (subjects): normalized, stemmed, space-joined.
+
+    Cached: every event of a transaction refolds it and re-derives the same title and notes.
 
     Apply it to raw text on both sides; it is not idempotent when stemming, by design of
     the stemmer, so never feed it its own output.
