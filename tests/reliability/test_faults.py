@@ -28,19 +28,17 @@ from typing import Any
 
 import httpx
 import pytest
-from alembic import command
 from elasticsearch import AsyncElasticsearch
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.agencies.service import sync_agencies
 from app.auth.service import create_api_key
 from app.catalog.loader import load_catalog
-from app.db import create_engine, create_session_factory
+from app.db import create_session_factory
 from app.models import DeadLetter, OutboxEntry, StatusEvent
 from app.settings import REPO_ROOT, Settings
 from indexers.verify import verify
-from tests.fixtures.database import alembic_config
+from tests.fixtures.database import migrated_database
 from tests.fixtures.elasticsearch import delete_prefix
 from tests.fixtures.factories import VALID_IDS
 from tests.fixtures.services import TEST_SECRET
@@ -120,26 +118,14 @@ class Stack:
 @pytest.fixture(scope="module")
 async def fault_db(fault_services: dict[str, str]) -> AsyncIterator[AsyncEngine]:
     """A migrated database of its own on the fault instance, with the agencies loaded."""
-    server = create_engine(Settings(database_url=f"{FAULT_PG_SERVER}/inquiry"))
-    async with server.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-    url = f"{FAULT_PG_SERVER}/{DATABASE}"
-    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
-    engine = create_engine(Settings(database_url=url, database_pool_size=2))
-    async with create_session_factory(engine)() as session:
-        await sync_agencies(session, load_catalog())
-        await session.commit()
-    yield engine
-    await engine.dispose()
-    es = AsyncElasticsearch(FAULT_ES_URL, request_timeout=30)
-    with contextlib.suppress(Exception):  # the instance keeps its data between runs: leave no indices behind
-        await delete_prefix(es, PREFIX)
-    await es.close()
-    async with server.connect() as conn:
-        await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-    await server.dispose()
+    async with migrated_database(FAULT_PG_SERVER, DATABASE, maintenance_db="inquiry", pool_size=2) as engine:
+        try:
+            yield engine
+        finally:
+            es = AsyncElasticsearch(FAULT_ES_URL, request_timeout=30)
+            with contextlib.suppress(Exception):  # the instance keeps its data between runs: leave no indices
+                await delete_prefix(es, PREFIX)
+            await es.close()
 
 
 @pytest.fixture
