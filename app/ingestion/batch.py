@@ -34,10 +34,6 @@ class BatchOutcome:
     deferred: list[tuple[int, NormalizedEvent]]
 
 
-class NeedsMerge(Exception):
-    """A handover event links two existing transactions: the slow path merges them."""
-
-
 @dataclass(slots=True)
 class _Pending:
     transaction: Transaction
@@ -240,14 +236,14 @@ async def apply_batch(
             if transaction is None:
                 transaction = new_transaction(event)
                 session.add(transaction)
-            for position, (agency, ref_key, display) in enumerate(wanted_references(event)):
+            for agency, ref_key, display in wanted_references(event):
                 owner_txn = by_ref.get((agency, ref_key))
                 if owner_txn is None:
                     by_ref[(agency, ref_key)] = transaction
                     new_references.append((transaction, agency, ref_key, display))
                 elif owner_txn is not transaction:
-                    if position == 1 and event.tracking_number is None:
-                        raise NeedsMerge
+                    # Merges were deferred above; what is left is a real conflict (e.g. a tracking number
+                    # naming one transaction and a reference another).
                     raise ItemError(
                         "reference_conflict",
                         f"reference: {display!r} of {agency} belongs to another transaction "

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.loader import Catalog
 from app.ingestion.batch import (
-    NeedsMerge,
     apply_batch,
     conflict_error,
     new_status_event,
@@ -95,6 +94,7 @@ async def ingest_items(
         prepared, refused = await split_foreign_tracking(session, prepared, agency_code=agency_code)
         for index, refusal in refused:
             _fail(summary.results[index], refusal)
+    deferred: list[tuple[int, NormalizedEvent]] = []
     for attempt in range(1, FAST_PATH_ATTEMPTS + 1) if prepared else ():
         try:
             async with session.begin_nested():
@@ -103,12 +103,7 @@ async def ingest_items(
                     apply_state(transaction, outcome.histories[transaction_id], catalog)
                 await session.flush()
             summary.touched_transactions |= set(outcome.transactions)
-            if outcome.deferred:
-                logger.info("%d handover event(s) link two transactions; merging one by one", len(outcome.deferred))
-                await _apply_one_by_one(session, outcome.deferred, summary, source=source, catalog=catalog)
-        except NeedsMerge:
-            logger.info("batch links two transactions; replaying it item by item to merge them")
-            await _apply_one_by_one(session, prepared, summary, source=source, catalog=catalog)
+            deferred = outcome.deferred
         except DBAPIError as exc:
             if not _retryable(exc):
                 raise
@@ -122,6 +117,9 @@ async def ingest_items(
             logger.info("batch lost a race on a unique key; replaying it item by item")
             await _apply_one_by_one(session, prepared, summary, source=source, catalog=catalog)
         break
+    if deferred:  # after the batch's savepoint is released: each merge has savepoint and retries of its own
+        logger.info("%d handover event(s) link two transactions; merging one by one", len(deferred))
+        await _apply_one_by_one(session, deferred, summary, source=source, catalog=catalog)
     for result in summary.results:
         if result.outcome != "created":
             session.add(
