@@ -16,6 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.ingestion.handover import pending_claims, referrals
 from app.ingestion.schemas import ItemResult
 from app.ingestion.validation import ItemError, NormalizedEvent
 from app.models import OutboxEntry, StatusEvent, Transaction, TransactionReference
@@ -143,12 +144,12 @@ def new_status_event(event: NormalizedEvent, *, transaction_id: int | None, sour
     return StatusEvent(**event_record(event, transaction_id=transaction_id, source=source).row())
 
 
-def wanted_references(event: NormalizedEvent) -> list[tuple[str, str, str]]:
-    """The (agency, key, display) references an event puts on its transaction."""
-    wanted = [(event.agency_code, event.reference_key, event.reference_display)]
-    if event.from_agency and event.from_reference_key and event.from_reference_display:
-        wanted.append((event.from_agency, event.from_reference_key, event.from_reference_display))
-    return wanted
+def looked_up_references(event: NormalizedEvent) -> list[tuple[str, str]]:
+    """The (agency, key) references that find an event's transaction: its own, and the sender's of a handover."""
+    found = [(event.agency_code, event.reference_key)]
+    if event.from_agency and event.from_reference_key:
+        found.append((event.from_agency, event.from_reference_key))
+    return found
 
 
 def conflict_error(event_id: str) -> ItemError:
@@ -175,7 +176,7 @@ async def apply_batch(
             )
         ).all()
     }
-    ref_pairs = {(a, k) for _, e in prepared for a, k, _d in wanted_references(e)}
+    ref_pairs = {pair for _, e in prepared for pair in looked_up_references(e)}
     ref_owner: dict[tuple[str, str], int] = {}
     if ref_pairs:
         rows = await session.execute(
@@ -192,7 +193,7 @@ async def apply_batch(
         tracking_rows = await session.execute(
             select(Transaction.tracking_number, Transaction.id).where(Transaction.tracking_number.in_(trackings))
         )
-        tracking_owner = {number: tid for number, tid in tracking_rows.tuples().all()}
+        tracking_owner = {number: tid for number, tid in tracking_rows.all()}
 
     wanted_ids = set(ref_owner.values()) | set(tracking_owner.values()) | {t for _, t in existing_events.values()}
     transactions: dict[int, Transaction] = {}
@@ -201,6 +202,9 @@ async def apply_batch(
             select(Transaction).where(Transaction.id.in_(wanted_ids)).order_by(Transaction.id).with_for_update()
         )
         transactions = {t.id: t for t in locked.all()}
+    confirmed = await referrals(session, transactions.keys())
+    receivers = {e.to_agency for _, e in prepared if e.to_agency}
+    claims = [c for sender in agency_codes for c in await pending_claims(session, sender=sender, receivers=receivers)]
 
     by_ref: dict[tuple[str, str], Transaction] = {k: transactions[v] for k, v in ref_owner.items()}
     seen: dict[tuple[str, str], tuple[str, Transaction]] = {
@@ -227,29 +231,26 @@ async def apply_batch(
                 )
             continue
         try:
-            transaction = _resolve(event, tracking_owner, transactions, by_ref)
-            if transaction is not None and _links_two(event, transaction, by_ref):
-                # A late handover event joining two transactions: only this item goes to the slow
-                # path (after the batch), instead of replaying the whole batch item by item.
+            transaction, must_merge = _resolve(event, tracking_owner, transactions, by_ref, confirmed)
+            if must_merge or _confirms_claims(event, transaction, by_ref, claims):
+                # Handovers joining two transactions go to the slow path one by one, after the batch.
                 deferred.append((index, event))
                 continue
             if transaction is None:
                 transaction = new_transaction(event)
                 session.add(transaction)
-            for agency, ref_key, display in wanted_references(event):
-                owner_txn = by_ref.get((agency, ref_key))
-                if owner_txn is None:
-                    by_ref[(agency, ref_key)] = transaction
-                    new_references.append((transaction, agency, ref_key, display))
-                elif owner_txn is not transaction:
-                    # Merges were deferred above; what is left is a real conflict (e.g. a tracking number
-                    # naming one transaction and a reference another).
-                    raise ItemError(
-                        "reference_conflict",
-                        f"reference: {display!r} of {agency} belongs to another transaction "
-                        f"({owner_txn.tracking_number})",
-                        "reference",
-                    )
+            own = (event.agency_code, event.reference_key)
+            owner_txn = by_ref.get(own)
+            if owner_txn is None:
+                by_ref[own] = transaction
+                new_references.append((transaction, event.agency_code, event.reference_key, event.reference_display))
+            elif owner_txn is not transaction:  # e.g. a tracking number naming one transaction, the reference another
+                raise ItemError(
+                    "reference_conflict",
+                    f"reference: {event.reference_display!r} of {event.agency_code} belongs to another "
+                    f"transaction ({owner_txn.tracking_number})",
+                    "reference",
+                )
         except ItemError as err:
             result.outcome, result.error, result.field, result.message = "error", err.code, err.field, err.message
             continue
@@ -306,26 +307,44 @@ async def apply_batch(
     )
 
 
-def _links_two(event: NormalizedEvent, transaction: Transaction, by_ref: dict[tuple[str, str], Transaction]) -> bool:
-    """The event's sender reference belongs to another transaction than its own: a merge (slow path)."""
-    if event.tracking_number is not None or not (event.from_agency and event.from_reference_key):
-        return False
-    owner = by_ref.get((event.from_agency, event.from_reference_key))
-    return owner is not None and owner is not transaction
-
-
 def _resolve(
     event: NormalizedEvent,
     tracking_owner: dict[str, int],
     transactions: dict[int, Transaction],
     by_ref: dict[tuple[str, str], Transaction],
-) -> Transaction | None:
+    confirmed: set[tuple[int, str, str]],
+) -> tuple[Transaction | None, bool]:
+    """(the event's transaction or None for a new one, whether two transactions must be merged first)."""
     if event.tracking_number is not None:
         tid = tracking_owner.get(event.tracking_number.upper())
         if tid is None:
             raise ItemError("unknown_tracking_number", "tracking_number: no such transaction", "tracking_number")
-        return transactions[tid]
-    found = by_ref.get((event.agency_code, event.reference_key))
-    if found is None and event.from_agency and event.from_reference_key:
-        found = by_ref.get((event.from_agency, event.from_reference_key))
-    return found
+        return transactions[tid], False
+    own = by_ref.get((event.agency_code, event.reference_key))
+    sender = None
+    if event.from_agency and event.from_reference_key:
+        candidate = by_ref.get((event.from_agency, event.from_reference_key))
+        if candidate is not None and (candidate.id, event.from_agency, event.agency_code) in confirmed:
+            sender = candidate
+    if sender is not None and own is not None and own is not sender:
+        return own, True
+    return sender or own, False
+
+
+def _confirms_claims(
+    event: NormalizedEvent,
+    transaction: Transaction | None,
+    by_ref: dict[tuple[str, str], Transaction],
+    claims: list[tuple[int, str, str]],
+) -> bool:
+    """A referral whose receiver already claimed the handover on a transaction of its own (a merge)."""
+    if not event.to_agency:
+        return False
+    for claim_tid, receiver, key in claims:
+        if receiver != event.to_agency or (transaction is not None and claim_tid == transaction.id):
+            continue
+        if key == event.reference_key or (
+            transaction is not None and by_ref.get((event.agency_code, key)) is transaction
+        ):
+            return True
+    return False

@@ -1,10 +1,11 @@
 """Which transactions an agency may write to by tracking number: only those it takes part in.
 
 A tracking number is printed on the citizen's receipt, so knowing one proves nothing. An event
-that names a tracking number is accepted only when the sending agency (or, for a handover in, the
-agency it claims to receive from) already takes part in that transaction: its holder, its origin,
-an agency with a reference on it, or one it was referred to. Otherwise the answer is the same
-``unknown_tracking_number`` as for a number that does not exist, so nothing about foreign files leaks.
+that names a tracking number is accepted only when the sending agency already takes part in that
+transaction: its holder, its origin, an agency with a reference on it, or one it was referred to
+(a claimed handover proves nothing until the sender's referral is recorded, see handover.py).
+Otherwise the answer is the same ``unknown_tracking_number`` as for a number that does not exist,
+so nothing about foreign files leaks.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ async def split_foreign_tracking(
     refused: list[tuple[int, ItemError]] = []
     for index, event in prepared:
         party = parties.get(event.tracking_number.upper()) if event.tracking_number else None
-        if party is not None and agency_code not in party and event.from_agency not in party:
+        if party is not None and agency_code not in party:
             refused.append(
                 (index, ItemError("unknown_tracking_number", "tracking_number: no such transaction", "tracking_number"))
             )

@@ -22,8 +22,8 @@ from app.ingestion.batch import (
     conflict_error,
     new_status_event,
     new_transaction,
-    wanted_references,
 )
+from app.ingestion.handover import pending_claims, referrals
 from app.ingestion.schemas import ItemResult
 from app.ingestion.scope import split_foreign_tracking
 from app.ingestion.validation import ItemError, NormalizedEvent, validate_event
@@ -191,7 +191,7 @@ async def _apply(session: AsyncSession, event: NormalizedEvent, *, source: str, 
         raise conflict_error(event.event_id)
     transaction = await _find_or_open(session, event)
     transaction = await repository.lock(session, transaction.id)
-    transaction = await _ensure_references(session, transaction, event)
+    await _ensure_own_reference(session, transaction, event)
 
     events = list(await repository.events_of(session, transaction.id))
     stored = new_status_event(event, transaction_id=transaction.id, source=source)
@@ -202,6 +202,8 @@ async def _apply(session: AsyncSession, event: NormalizedEvent, *, source: str, 
     apply_state(transaction, events, catalog)
     session.add(OutboxEntry(transaction_id=transaction.id))
     await session.flush()
+    if event.to_agency:
+        transaction = await _merge_confirmed_claims(session, transaction, event, catalog)
     return transaction
 
 
@@ -244,50 +246,79 @@ def rule_due_at(created_at: datetime, transaction_type: str | None, catalog: Cat
 
 
 async def _find_or_open(session: AsyncSession, event: NormalizedEvent) -> Transaction:
+    """The event's transaction: by tracking number, by the agency's own reference, or by a confirmed handover."""
     if event.tracking_number is not None:
         found = await repository.by_tracking_number(session, event.tracking_number.upper())
         if found is None:
             raise ItemError("unknown_tracking_number", "tracking_number: no such transaction", "tracking_number")
         return found
-    found = await repository.by_reference(session, agency_code=event.agency_code, reference_key=event.reference_key)
-    if found is None and event.from_agency and event.from_reference_key:
-        found = await repository.by_reference(
-            session, agency_code=event.from_agency, reference_key=event.from_reference_key
-        )
-    if found is not None:
-        return found
+    own = await repository.by_reference(session, agency_code=event.agency_code, reference_key=event.reference_key)
+    sender = await _confirmed_sender(session, event)
+    if sender is not None:
+        if own is not None and own.id != sender.id:
+            # The receiver's events arrived before this one proved they are the sender's file: one file.
+            return await merge_transactions(session, keep_id=sender.id, drop_id=own.id)
+        return sender
+    if own is not None:
+        return own
     transaction = new_transaction(event)
     session.add(transaction)
     await session.flush()
     return transaction
 
 
-async def _ensure_references(session: AsyncSession, transaction: Transaction, event: NormalizedEvent) -> Transaction:
-    """Record the agency's own reference, and the sender's for a handover; returns the surviving transaction.
+async def _confirmed_sender(session: AsyncSession, event: NormalizedEvent) -> Transaction | None:
+    """The sender's transaction for a handover-in, only if the sender referred it to this agency."""
+    if not (event.from_agency and event.from_reference_key):
+        return None
+    found = await repository.by_reference(
+        session, agency_code=event.from_agency, reference_key=event.from_reference_key
+    )
+    if found is None or (found.id, event.from_agency, event.agency_code) not in await referrals(session, [found.id]):
+        return None
+    return found
 
-    When a recipient's events arrived before the one naming the sender's reference, they opened a
-    transaction of their own; the handover event proves both are one file, so they are merged.
-    """
-    for position, (agency_code, key, display) in enumerate(wanted_references(event)):
-        owner = await repository.by_reference(session, agency_code=agency_code, reference_key=key)
-        if owner is None:
-            session.add(
-                TransactionReference(
-                    transaction_id=transaction.id,
-                    agency_code=agency_code,
-                    reference_key=key,
-                    reference_display=display,
-                )
+
+async def _ensure_own_reference(session: AsyncSession, transaction: Transaction, event: NormalizedEvent) -> None:
+    """Record the agency's own reference; one already on another transaction is a conflict."""
+    owner = await repository.by_reference(session, agency_code=event.agency_code, reference_key=event.reference_key)
+    if owner is None:
+        session.add(
+            TransactionReference(
+                transaction_id=transaction.id,
+                agency_code=event.agency_code,
+                reference_key=event.reference_key,
+                reference_display=event.reference_display,
             )
-        elif owner.id != transaction.id:
-            if position == 0 or event.tracking_number is not None:
-                raise ItemError(
-                    "reference_conflict",
-                    f"reference: {display!r} of {agency_code} belongs to another transaction ({owner.tracking_number})",
-                    "reference",
-                )
-            transaction = await merge_transactions(session, keep_id=owner.id, drop_id=transaction.id)
-    await session.flush()
+        )
+        await session.flush()
+    elif owner.id != transaction.id:
+        raise ItemError(
+            "reference_conflict",
+            f"reference: {event.reference_display!r} of {event.agency_code} belongs to another transaction "
+            f"({owner.tracking_number})",
+            "reference",
+        )
+
+
+async def _merge_confirmed_claims(
+    session: AsyncSession, transaction: Transaction, event: NormalizedEvent, catalog: Catalog
+) -> Transaction:
+    """A referral confirms the receiver's earlier claims on it: fold their transactions into this one."""
+    assert event.to_agency is not None
+    keys = {
+        r.reference_key
+        for r in await repository.references_of(session, transaction.id)
+        if r.agency_code == event.agency_code
+    }
+    claims = await pending_claims(session, sender=event.agency_code, receivers=[event.to_agency])
+    drop_ids = sorted({tid for tid, _receiver, key in claims if key in keys and tid != transaction.id})
+    for drop_id in drop_ids:
+        transaction = await merge_transactions(session, keep_id=transaction.id, drop_id=drop_id)
+    if drop_ids:
+        apply_state(transaction, await repository.events_of(session, transaction.id), catalog)
+        session.add(OutboxEntry(transaction_id=transaction.id))
+        await session.flush()
     return transaction
 
 

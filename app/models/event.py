@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, BigIntPK, UTCDateTime, utcnow
@@ -12,7 +12,10 @@ from app.models.base import Base, BigIntPK, UTCDateTime, utcnow
 
 class StatusEvent(Base):
     __tablename__ = "status_events"
-    __table_args__ = (UniqueConstraint("agency_code", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("agency_code", "event_id"),
+        Index("ix_status_events_handover", "from_agency", "agency_code"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id", ondelete="CASCADE"), index=True)

@@ -233,3 +233,33 @@ async def test_database_down_is_503_never_2xx(agency_key: KeyMaker, pg_settings:
     assert response.status_code == 503
     assert response.headers["Retry-After"]
     assert response.json()["error"] == "database_unavailable"
+
+
+async def test_a_claimed_handover_joins_the_senders_file_only_once_the_sender_referred_it(
+    client: httpx.AsyncClient,
+    agency_key: KeyMaker,
+    staff_token: Callable[..., Awaitable[str]],
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    mohu, hcm = await agency_key("MOHU"), await agency_key("HCM")
+    first = await client.post("/api/v1/events", json=make_event(reference="M-1"), headers=auth(mohu))
+    mohu_tracking = first.json()["tracking_number"]
+    # HCM claims to have received MOHU's file, but MOHU never referred it: HCM gets a file of its own.
+    claim = make_event(reference="H-1", from_agency="MOHU", from_reference="M-1", applicant=None)
+    claimed = await client.post("/api/v1/events", json=claim, headers=auth(hcm))
+    assert claimed.status_code == 201
+    assert claimed.json()["tracking_number"] != mohu_tracking
+    hcm_staff = {"Authorization": f"Bearer {await staff_token('staff', 'HCM')}"}
+    assert (await client.get(f"/api/v1/staff/transactions/{mohu_tracking}", headers=hcm_staff)).status_code == 404
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Transaction)) == 2
+    # MOHU's referral confirms it: the two become one file, which HCM's staff now see.
+    referral = make_event(reference="M-1", status_code="referred", to_agency="HCM", applicant=None)
+    assert (await client.post("/api/v1/events", json=referral, headers=auth(mohu))).status_code == 201
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Transaction)) == 1
+        transaction = await session.scalar(select(Transaction))
+        assert transaction is not None and transaction.tracking_number == mohu_tracking
+        refs = sorted((await session.scalars(select(TransactionReference.reference_key))).all())
+    assert refs == ["H1", "M1"]
+    assert (await client.get(f"/api/v1/staff/transactions/{mohu_tracking}", headers=hcm_staff)).status_code == 200
