@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-dev
+RUNTIME := $(VENV)/.installed-runtime
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_TRANSACTIONS ?= 20000
@@ -11,16 +12,21 @@ PYTEST_ARGS ?=
 
 .PHONY: demo test venv install services services-down lint typecheck migrate serve bench bench-full test-faults clean
 
-$(STAMP): pyproject.toml
+# The demo needs only the runtime; the tests add the dev tools (pytest, Playwright, schemathesis, linters).
+$(RUNTIME): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	@touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME)
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
 venv install: $(STAMP)
 
 ## Run the product: embedded SQLite, no external services, demo data, http://$(HOST):$(PORT)
-demo: $(STAMP)
+demo: $(RUNTIME)
 	@mkdir -p var
 	$(VENV)/bin/inquiry migrate
 	$(VENV)/bin/inquiry agencies load
@@ -38,7 +44,7 @@ demo: $(STAMP)
 	@echo ""
 	$(VENV)/bin/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log
 
-serve: $(STAMP)
+serve: $(RUNTIME)
 	$(VENV)/bin/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log
 
 ## Start PostgreSQL, Redis and Elasticsearch (installed when missing)
