@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.catalog.loader import Catalog
 from app.models import DeadLetter, OutboxEntry
 from app.models.base import utcnow
+from app.observability.metrics import INDEXED
 from app.settings import Settings
 from indexers import documents
 from indexers.sink import Document, Failure, Sink, SinkResult
@@ -163,6 +164,12 @@ async def _drain_batch(
                     .values(attempts=attempts, available_at=utcnow() + retry_delay(attempts))
                 )
         report.processed += len(done_rows)
+        for outcome, ids in (
+            ("indexed", result.indexed),
+            ("deleted", result.deleted),
+            ("dead_letter", result.permanent),
+        ):
+            INDEXED.labels(outcome).inc(len(ids))
         report.indexed += len(result.indexed)
         report.deleted += len(result.deleted)
         report.dead_lettered += len(result.permanent)

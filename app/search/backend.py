@@ -6,6 +6,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.observability.metrics import SEARCH_LATENCY
 from app.resources import Resources
 from app.search.types import (
     AccessScope,
@@ -36,8 +37,32 @@ class SearchBackend(Protocol):
         ...
 
 
+class TimedBackend:
+    """Any backend, with its latency recorded per kind of query (``inquiry_search_duration_seconds``)."""
+
+    def __init__(self, inner: SearchBackend) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    async def search(self, query: SearchQuery, scope: AccessScope) -> SearchPage:
+        with SEARCH_LATENCY.labels(self.name, "search").time():
+            return await self.inner.search(query, scope)
+
+    async def lookup_people(self, query: PeopleQuery, scope: AccessScope) -> list[Hit]:
+        with SEARCH_LATENCY.labels(self.name, "lookup_people").time():
+            return await self.inner.lookup_people(query, scope)
+
+    async def dashboard(self, query: DashboardQuery, scope: AccessScope) -> DashboardData:
+        with SEARCH_LATENCY.labels(self.name, "dashboard").time():
+            return await self.inner.dashboard(query, scope)
+
+
 def get_backend(resources: Resources, session: AsyncSession) -> SearchBackend:
-    """Elasticsearch through the alias when configured, otherwise SQL on the request's session."""
+    """The configured backend, timed: Elasticsearch through the alias, otherwise SQL on the request's session."""
+    return TimedBackend(_backend(resources, session))
+
+
+def _backend(resources: Resources, session: AsyncSession) -> SearchBackend:
     if resources.settings.effective_search_backend == "elasticsearch":
         from app.search.elastic import ElasticsearchBackend
 

@@ -65,3 +65,35 @@ async def test_logs_are_json_with_request_id_and_no_secrets(
     everything = "\n".join(lines)
     assert key not in everything and key.split("_", 2)[2] not in everything
     assert "1000000008" not in everything and "0551234567" not in everything
+
+
+async def test_search_and_indexing_move_their_metrics(
+    client: httpx.AsyncClient, agency_key: KeyMaker, staff_token: Callable[..., Awaitable[str]], resources: object
+) -> None:
+    from indexers.pipeline import drain_outbox, make_sink
+
+    key = await agency_key("HCM")
+    await client.post(
+        "/api/v1/events/bulk", json=[make_event(), make_event()], headers={"Authorization": f"Bearer {key}"}
+    )
+    before = (await client.get("/metrics")).text
+    report = await drain_outbox(
+        resources.session_factory,  # type: ignore[attr-defined]
+        make_sink(resources.settings, None),  # type: ignore[attr-defined]
+        catalog=resources.catalog,  # type: ignore[attr-defined]
+    )
+    assert report.indexed == 2
+    token = await staff_token("staff", "HCM")
+    response = await client.get(
+        "/api/v1/staff/search", params={"q": "رخصة"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200
+    after = (await client.get("/metrics")).text
+    indexed = "inquiry_documents_indexed_total"
+    assert metric(after, indexed, result="indexed") - metric(before, indexed, result="indexed") == 2
+    searches = "inquiry_search_duration_seconds_count"
+    assert (
+        metric(after, searches, backend="database", kind="search")
+        - metric(before, searches, backend="database", kind="search")
+        == 1
+    )
