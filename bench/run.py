@@ -295,7 +295,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lag-events", type=int, default=100)
     p.add_argument("--lag-rate", type=float, default=10.0, help="single events per second in the lag scenario")
     p.add_argument("--embedded-transactions", type=int, default=100_000, help="rows copied into SQLite at most")
-    p.add_argument("--profile", default="", help="py-spy output format (speedscope|flamegraph) during ingestion")
+    p.add_argument("--profile", default="", help="py-spy output format (speedscope|flamegraph|raw) during ingestion")
     args = p.parse_args(argv)
     args.requested_transactions = args.transactions
     if args.max_transactions is not None:

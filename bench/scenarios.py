@@ -25,7 +25,7 @@ from app.demo.service import group_by_agency
 from app.models import OutboxEntry, Transaction
 from app.settings import Settings
 from bench.load import closed_loop, summarize
-from bench.stack import REPO, VENV_BIN, Stack, StackConfig
+from bench.stack import REPO, VENV_BIN, Stack, StackConfig, cpu_by_component, cpu_delta
 
 Log = Callable[[str], None]
 
@@ -180,6 +180,7 @@ async def ingest(ctx: Context, log: Log) -> dict[str, Any]:
 
     stop = asyncio.Event()
     reporter = asyncio.create_task(progress(stop))
+    cpu_before = cpu_by_component(ctx.stack)
     started = time.perf_counter()
     async with ctx.client(args.bulk_clients) as client:
         await asyncio.gather(*(client_loop(client) for _ in range(args.bulk_clients)))
@@ -195,12 +196,14 @@ async def ingest(ctx: Context, log: Log) -> dict[str, Any]:
             break
         await asyncio.sleep(0.1)
     searchable = time.perf_counter()
+    cpu = cpu_delta(cpu_before, cpu_by_component(ctx.stack))
     stop.set()
     await reporter
     async with ctx.session_factory() as session:
         dead = await session.scalar(text("SELECT count(*) FROM dead_letters")) or 0
     elapsed = searchable - started
     log(f"searchable after {elapsed:.1f}s: {txns:,} transactions, {docs:,} documents")
+    log("CPU seconds during ingestion: " + ", ".join(f"{k} {v}" for k, v in cpu.items()))
     lat = summarize(request_latencies, http_done - started)
     return {
         "transactions_generated": args.transactions,
@@ -218,6 +221,7 @@ async def ingest(ctx: Context, log: Log) -> dict[str, Any]:
         "events_per_s_http": round(events / (http_done - started), 1),
         "transactions_per_s": round(txns / elapsed, 1),
         "bulk_request_latency": lat,
+        "cpu_seconds": cpu,
         "failures": failures[:20],
         "failure_count": len(failures),
     }
@@ -650,7 +654,7 @@ async def embedded(ctx: Context, docs: dict[int, dict[str, Any]], log: Log) -> d
 
 def start_profilers(stack: Stack, log_dir: Path, fmt: str) -> list[subprocess.Popen[bytes]]:
     procs = []
-    ext = "json" if fmt == "speedscope" else "svg"
+    ext = {"speedscope": "json", "raw": "txt"}.get(fmt, "svg")
     for kind, pids in (("api", stack.api_pids()), ("worker", stack.worker_pids())):
         for pid in pids:
             out = log_dir / f"profile-{kind}-{pid}.{ext}"

@@ -124,6 +124,48 @@ def proc_status(pid: int, key: str) -> int | None:
     return None
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int, *, with_children: bool = False) -> float:
+    """User + system CPU of a process (and of its waited-for children, e.g. PostgreSQL's exited backends)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if with_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / CLOCK_TICKS
+
+
+def pids_named(name: str) -> list[int]:
+    """Processes whose command name is ``name`` (e.g. every PostgreSQL process)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                if (entry / "comm").read_text().strip() == name:
+                    found.append(int(entry.name))
+    return found
+
+
+def cpu_by_component(stack: Stack) -> dict[str, float]:
+    """Cumulative CPU seconds of the API, the workers, PostgreSQL, Elasticsearch and this load generator."""
+    return {
+        "api": sum(cpu_seconds(p) for p in {*stack.api_pids(), *([stack.api.pid] if stack.api else [])}),
+        "worker": sum(cpu_seconds(p) for p in stack.worker_pids()),
+        "postgresql": sum(cpu_seconds(p, with_children=True) for p in pids_named("postgres")),
+        "elasticsearch": sum(cpu_seconds(p) for p in pids_named("java")),
+        "redis": sum(cpu_seconds(p) for p in pids_named("redis-server")),
+        "load_generator": cpu_seconds(os.getpid()),
+    }
+
+
+def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {k: round(after[k] - before.get(k, 0.0), 1) for k in after}
+
+
 class Stack:
     """uvicorn and arq subprocesses; logs go to ``log_dir``."""
 

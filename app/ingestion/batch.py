@@ -1,44 +1,43 @@
 """The fast path: a whole batch of validated events applied with a handful of queries.
 
-Existing events, references and transactions are fetched in bulk, new rows are inserted in
-bulk, and each touched transaction is refolded once. A concurrent writer can still win a
-race on a unique key; the caller then rolls this savepoint back and replays the batch item
-by item (the slow path), so correctness never depends on this path.
+Existing events, references, transactions and the handover claims the batch's referrals confirm
+are fetched in bulk; files that handovers prove are one are merged in memory (a union-find) and
+moved with one statement per table; new rows are inserted in bulk, new files are written once
+with their state, and each touched transaction is refolded once. A concurrent writer can still
+win a race on a unique key; the caller then retries, and finally replays the batch item by item
+(the slow path), so correctness never depends on this path.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, tuple_
+from sqlalchemy import Table, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.catalog.loader import Catalog
 from app.ingestion.handover import pending_claims, referrals
+from app.ingestion.refold import apply_state
 from app.ingestion.schemas import ItemResult
 from app.ingestion.validation import ItemError, NormalizedEvent
-from app.models import OutboxEntry, StatusEvent, Transaction, TransactionReference
+from app.models import OutboxEntry, StatusEvent, Transaction, TransactionReference, TransactionView
 from app.transactions.state import StoredEventLike
 from app.transactions.tracking import new_tracking_number
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
 class BatchOutcome:
-    """What the fast path did: the transactions to refold (kept referenced, so the session's weak
-    identity map cannot drop them and force a reload), their prior events, and the events left
-    for the slow path (handovers that merge two transactions)."""
+    """What the fast path did: the surviving transactions it refolded (kept referenced, so the
+    session's weak identity map cannot drop them) and how many files handovers merged away."""
 
     transactions: dict[int, Transaction]
-    histories: dict[int, list[StoredEventLike]]
-    deferred: list[tuple[int, NormalizedEvent]]
-
-
-@dataclass(slots=True)
-class _Pending:
-    transaction: Transaction
-    events: list[EventRecord] = field(default_factory=list)
+    merged: int
 
 
 def new_transaction(event: NormalizedEvent) -> Transaction:
@@ -77,6 +76,7 @@ class EventRecord:
     sequence: int | None
     from_agency: str | None
     from_reference: str | None
+    from_reference_key: str | None
     to_agency: str | None
     note: str | None
     note_visibility: str
@@ -104,6 +104,8 @@ PROVISIONAL_ID_BASE = 2**62
 EVENTS_TABLE = cast(Table, StatusEvent.__table__)
 OUTBOX_TABLE = cast(Table, OutboxEntry.__table__)
 REFERENCES_TABLE = cast(Table, TransactionReference.__table__)
+TRANSACTIONS_TABLE = cast(Table, Transaction.__table__)
+MERGED_TABLES = (EVENTS_TABLE, REFERENCES_TABLE, cast(Table, TransactionView.__table__))
 
 
 def event_record(event: NormalizedEvent, *, transaction_id: int | None, source: str, arrival: int = 0) -> EventRecord:
@@ -121,6 +123,7 @@ def event_record(event: NormalizedEvent, *, transaction_id: int | None, source: 
         sequence=event.sequence,
         from_agency=event.from_agency,
         from_reference=event.from_reference_display,
+        from_reference_key=event.from_reference_key,
         to_agency=event.to_agency,
         note=event.note,
         note_visibility=event.note_visibility,
@@ -162,8 +165,12 @@ async def apply_batch(
     results: list[ItemResult],
     *,
     source: str,
+    catalog: Catalog,
 ) -> BatchOutcome:
-    """Apply every prepared event; fills ``results``; returns what must be refolded and what is deferred."""
+    """Apply every prepared event, merging the transactions that handovers prove are one; fills ``results``.
+
+    Returns the surviving transactions, refolded, with their histories.
+    """
     agency_codes = {e.agency_code for _, e in prepared}
     event_ids = [e.event_id for _, e in prepared]
     existing_events = {
@@ -176,17 +183,7 @@ async def apply_batch(
             )
         ).all()
     }
-    ref_pairs = {pair for _, e in prepared for pair in looked_up_references(e)}
-    ref_owner: dict[tuple[str, str], int] = {}
-    if ref_pairs:
-        rows = await session.execute(
-            select(
-                TransactionReference.agency_code,
-                TransactionReference.reference_key,
-                TransactionReference.transaction_id,
-            ).where(tuple_(TransactionReference.agency_code, TransactionReference.reference_key).in_(list(ref_pairs)))
-        )
-        ref_owner = {(a, k): t for a, k, t in rows.all()}
+    ref_owner = await _reference_owners(session, {pair for _, e in prepared for pair in looked_up_references(e)})
     trackings = {e.tracking_number.upper() for _, e in prepared if e.tracking_number}
     tracking_owner: dict[str, int] = {}
     if trackings:
@@ -194,24 +191,29 @@ async def apply_batch(
             select(Transaction.tracking_number, Transaction.id).where(Transaction.tracking_number.in_(trackings))
         )
         tracking_owner = {number: tid for number, tid in tracking_rows.all()}
+    claims = await _claims_on_referrals(session, prepared, ref_owner, tracking_owner)
 
-    wanted_ids = set(ref_owner.values()) | set(tracking_owner.values()) | {t for _, t in existing_events.values()}
+    wanted_ids = (
+        set(ref_owner.values())
+        | set(tracking_owner.values())
+        | {t for _, t in existing_events.values()}
+        | {c[0] for c in claims}
+    )
     transactions: dict[int, Transaction] = {}
     if wanted_ids:
         locked = await session.scalars(
             select(Transaction).where(Transaction.id.in_(wanted_ids)).order_by(Transaction.id).with_for_update()
         )
         transactions = {t.id: t for t in locked.all()}
+    # A claim on a transaction a concurrent batch has just merged away is that batch's business.
+    claims = [c for c in claims if c[0] in transactions]
     confirmed = await referrals(session, transactions.keys())
-    receivers = {e.to_agency for _, e in prepared if e.to_agency}
-    claims = [c for sender in agency_codes for c in await pending_claims(session, sender=sender, receivers=receivers)]
 
-    by_ref: dict[tuple[str, str], Transaction] = {k: transactions[v] for k, v in ref_owner.items()}
+    files = _Files()
+    by_ref: dict[tuple[str, str], Transaction] = {k: transactions[v] for k, v in ref_owner.items() if v in transactions}
     seen: dict[tuple[str, str], tuple[str, Transaction]] = {
-        key: (h, transactions[t]) for key, (h, t) in existing_events.items()
+        key: (h, transactions[t]) for key, (h, t) in existing_events.items() if t in transactions
     }
-    pending: dict[int, _Pending] = {}  # keyed by id() of the Transaction object
-    deferred: list[tuple[int, NormalizedEvent]] = []
     new_references: list[tuple[Transaction, str, str, str]] = []
 
     for index, event in prepared:
@@ -220,7 +222,7 @@ async def apply_batch(
         if key in seen:
             payload, owner = seen[key]
             if payload == event.payload_hash:
-                result.outcome, result.tracking_number = "duplicate", owner.tracking_number
+                result.outcome, result.tracking_number = "duplicate", files.find(owner).tracking_number
             else:
                 err = conflict_error(event.event_id)
                 result.outcome, result.error, result.field, result.message = (
@@ -231,16 +233,12 @@ async def apply_batch(
                 )
             continue
         try:
-            transaction, must_merge = _resolve(event, tracking_owner, transactions, by_ref, confirmed)
-            if must_merge or _confirms_claims(event, transaction, by_ref, claims):
-                # Handovers joining two transactions go to the slow path one by one, after the batch.
-                deferred.append((index, event))
-                continue
+            transaction = _resolve(session, event, tracking_owner, transactions, by_ref, confirmed, files)
             if transaction is None:
                 transaction = new_transaction(event)
                 session.add(transaction)
             own = (event.agency_code, event.reference_key)
-            owner_txn = by_ref.get(own)
+            owner_txn = files.find_optional(by_ref.get(own))
             if owner_txn is None:
                 by_ref[own] = transaction
                 new_references.append((transaction, event.agency_code, event.reference_key, event.reference_display))
@@ -254,97 +252,212 @@ async def apply_batch(
         except ItemError as err:
             result.outcome, result.error, result.field, result.message = "error", err.code, err.field, err.message
             continue
-        stored = event_record(event, transaction_id=None, source=source, arrival=index)
-        pending.setdefault(id(transaction), _Pending(transaction)).events.append(stored)
+        if event.to_agency:
+            # A referral confirms the receiver's earlier claims on it: their files are this one.
+            for claim_tid, receiver, sender, claim_key in claims:
+                if (
+                    receiver == event.to_agency
+                    and sender == event.agency_code
+                    and (
+                        claim_key == event.reference_key
+                        or files.find_optional(by_ref.get((event.agency_code, claim_key))) is transaction
+                    )
+                ):
+                    transaction = files.merge(session, keep=transaction, drop=transactions[claim_tid])
+        files.add_event(transaction, event_record(event, transaction_id=None, source=source, arrival=index))
         seen[key] = (event.payload_hash, transaction)
         result.outcome = "created"
-        result.index = index
 
+    survivors = files.survivors()
+    written_with_state: set[int] = set()
+    for transaction in survivors:  # a new file is written once, with its state
+        if transaction.id is None and not files.absorbed_stored(transaction):
+            apply_state(transaction, files.events[id(transaction)], catalog)
+            written_with_state.add(id(transaction))
     await session.flush()  # new transactions get their ids
     if new_references:
         await session.execute(
             insert(REFERENCES_TABLE),
             [
-                {"transaction_id": t.id, "agency_code": a, "reference_key": k, "reference_display": d}
+                {"transaction_id": files.find(t).id, "agency_code": a, "reference_key": k, "reference_display": d}
                 for t, a, k, d in new_references
             ],
         )
-    touched_ids = {p.transaction.id for p in pending.values()}
-    prior: dict[int, list[StoredEventLike]] = {tid: [] for tid in touched_ids}
-    existing_touched = [tid for tid in touched_ids if tid in transactions]
-    if existing_touched:
-        for row in (
-            await session.scalars(select(StatusEvent).where(StatusEvent.transaction_id.in_(existing_touched)))
-        ).all():
-            prior[row.transaction_id].append(row)
+    histories = await _histories(session, files, transactions)
+    dropped_ids = await _move_merged(session, files)
     event_rows: list[dict[str, Any]] = []
     now = datetime.now(UTC)
-    for p in pending.values():
-        history = prior[p.transaction.id]
+    for transaction in survivors:
+        history = histories[transaction.id]
         latest = max((e.occurred_at for e in history), default=None)
-        for stored in p.events:
-            stored.transaction_id = p.transaction.id
+        for stored in files.events[id(transaction)]:
+            stored.transaction_id = transaction.id
             stored.out_of_order = latest is not None and latest > stored.occurred_at
             latest = stored.occurred_at if latest is None else max(latest, stored.occurred_at)
             history.append(stored)
             event_rows.append(stored.row())
+        if id(transaction) not in written_with_state:
+            apply_state(transaction, history, catalog)
     if event_rows:
         await session.execute(insert(EVENTS_TABLE), event_rows)
+    outbox_ids = {t.id for t in survivors} | dropped_ids
+    if outbox_ids:
         await session.execute(
             insert(OUTBOX_TABLE),
-            [{"transaction_id": tid, "created_at": now, "attempts": 0, "available_at": now} for tid in touched_ids],
+            [{"transaction_id": tid, "created_at": now, "attempts": 0, "available_at": now} for tid in outbox_ids],
         )
     for index, _event in prepared:
         result = results[index]
         if result.outcome == "created":
-            owner = seen[(_event.agency_code, _event.event_id)][1]
-            result.tracking_number = owner.tracking_number
+            result.tracking_number = files.find(seen[(_event.agency_code, _event.event_id)][1]).tracking_number
     await session.flush()
-    return BatchOutcome(
-        transactions={p.transaction.id: p.transaction for p in pending.values()},
-        histories={p.transaction.id: prior[p.transaction.id] for p in pending.values()},
-        deferred=deferred,
+    return BatchOutcome(transactions={t.id: t for t in survivors}, merged=len(dropped_ids))
+
+
+async def _reference_owners(session: AsyncSession, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    if not pairs:
+        return {}
+    rows = await session.execute(
+        select(
+            TransactionReference.agency_code,
+            TransactionReference.reference_key,
+            TransactionReference.transaction_id,
+        ).where(tuple_(TransactionReference.agency_code, TransactionReference.reference_key).in_(list(pairs)))
     )
+    return {(a, k): t for a, k, t in rows.all()}
+
+
+async def _claims_on_referrals(
+    session: AsyncSession,
+    prepared: Sequence[tuple[int, NormalizedEvent]],
+    ref_owner: dict[tuple[str, str], int],
+    tracking_owner: dict[str, int],
+) -> list[tuple[int, str, str, str]]:
+    """The receivers' pending claims that this batch's referrals may confirm.
+
+    A claim names one of the sender's references of the file: the referral's own, or another
+    reference of the sender on the same transaction (so those are added to ``ref_owner``).
+    """
+    referrals_in_batch = [e for _, e in prepared if e.to_agency]
+    if not referrals_in_batch:
+        return []
+    sender_refs = {(e.agency_code, e.reference_key) for e in referrals_in_batch}
+    known_ids = {ref_owner.get((e.agency_code, e.reference_key)) for e in referrals_in_batch}
+    known_ids |= {tracking_owner.get(e.tracking_number.upper()) for e in referrals_in_batch if e.tracking_number}
+    known_ids.discard(None)
+    senders = {e.agency_code for e in referrals_in_batch}
+    if known_ids:
+        rows = await session.execute(
+            select(
+                TransactionReference.agency_code,
+                TransactionReference.reference_key,
+                TransactionReference.transaction_id,
+            ).where(TransactionReference.transaction_id.in_(known_ids), TransactionReference.agency_code.in_(senders))
+        )
+        for agency, key, tid in rows.all():
+            ref_owner.setdefault((agency, key), tid)
+            sender_refs.add((agency, key))
+    receivers = {e.to_agency for e in referrals_in_batch if e.to_agency}
+    return await pending_claims(session, sender_references=sender_refs, receivers=receivers)
+
+
+async def _histories(
+    session: AsyncSession, files: _Files, transactions: dict[int, Transaction]
+) -> dict[int, list[StoredEventLike]]:
+    """Stored events of every surviving file, including those of the files merged into it."""
+    survivors = files.survivors()
+    histories: dict[int, list[StoredEventLike]] = {t.id: [] for t in survivors}
+    stored_ids = [t.id for t in survivors if t.id in transactions] + [d.id for d in files.dropped_stored()]
+    if stored_ids:
+        for row in (await session.scalars(select(StatusEvent).where(StatusEvent.transaction_id.in_(stored_ids)))).all():
+            histories[files.find(transactions[row.transaction_id]).id].append(row)
+    return histories
+
+
+async def _move_merged(session: AsyncSession, files: _Files) -> set[int]:
+    """Move the rows of every stored file merged into another onto the survivor, then delete it."""
+    moves = [{"keep": files.find(d).id, "drop": d.id} for d in files.dropped_stored()]
+    if not moves:
+        return set()
+    for table in MERGED_TABLES:
+        await session.execute(
+            update(table).where(table.c.transaction_id == bindparam("drop")).values(transaction_id=bindparam("keep")),
+            moves,
+        )
+    dropped = {m["drop"] for m in moves}
+    await session.execute(delete(TRANSACTIONS_TABLE).where(TRANSACTIONS_TABLE.c.id.in_(dropped)))
+    for d in files.dropped_stored():
+        session.expunge(d)
+    logger.info("merged %d transaction(s) into the files their handovers belong to", len(dropped))
+    return dropped
+
+
+class _Files:
+    """The transactions a batch touches, with the merges handovers prove (a union-find by object)."""
+
+    def __init__(self) -> None:
+        self._parent: dict[int, Transaction] = {}
+        self._order: dict[int, Transaction] = {}
+        self.events: dict[int, list[EventRecord]] = {}
+        self._dropped: list[Transaction] = []
+
+    def find(self, transaction: Transaction) -> Transaction:
+        while (parent := self._parent.get(id(transaction))) is not None:
+            transaction = parent
+        return transaction
+
+    def find_optional(self, transaction: Transaction | None) -> Transaction | None:
+        return None if transaction is None else self.find(transaction)
+
+    def add_event(self, transaction: Transaction, record: EventRecord) -> None:
+        root = self.find(transaction)
+        self._order.setdefault(id(root), root)
+        self.events.setdefault(id(root), []).append(record)
+
+    def merge(self, session: AsyncSession, *, keep: Transaction, drop: Transaction) -> Transaction:
+        keep, drop = self.find(keep), self.find(drop)
+        if keep is drop:
+            return keep
+        self._parent[id(drop)] = keep
+        keep.version = max(keep.version or 0, drop.version or 0)
+        self.events.setdefault(id(keep), []).extend(self.events.pop(id(drop), []))
+        self._order.pop(id(drop), None)
+        self._order.setdefault(id(keep), keep)
+        if drop.id is None:
+            session.expunge(drop)  # never written: nothing to move
+        else:
+            self._dropped.append(drop)
+        return keep
+
+    def survivors(self) -> list[Transaction]:
+        return [t for t in self._order.values() if self.find(t) is t]
+
+    def dropped_stored(self) -> list[Transaction]:
+        return list(self._dropped)
+
+    def absorbed_stored(self, transaction: Transaction) -> bool:
+        return any(self.find(d) is transaction for d in self._dropped)
 
 
 def _resolve(
+    session: AsyncSession,
     event: NormalizedEvent,
     tracking_owner: dict[str, int],
     transactions: dict[int, Transaction],
     by_ref: dict[tuple[str, str], Transaction],
     confirmed: set[tuple[int, str, str]],
-) -> tuple[Transaction | None, bool]:
-    """(the event's transaction or None for a new one, whether two transactions must be merged first)."""
+    files: _Files,
+) -> Transaction | None:
+    """The event's transaction (None for a new one); a confirmed handover merges the receiver's own file into it."""
     if event.tracking_number is not None:
         tid = tracking_owner.get(event.tracking_number.upper())
-        if tid is None:
+        if tid is None or tid not in transactions:
             raise ItemError("unknown_tracking_number", "tracking_number: no such transaction", "tracking_number")
-        return transactions[tid], False
-    own = by_ref.get((event.agency_code, event.reference_key))
-    sender = None
+        return files.find(transactions[tid])
+    own = files.find_optional(by_ref.get((event.agency_code, event.reference_key)))
     if event.from_agency and event.from_reference_key:
         candidate = by_ref.get((event.from_agency, event.from_reference_key))
         if candidate is not None and (candidate.id, event.from_agency, event.agency_code) in confirmed:
-            sender = candidate
-    if sender is not None and own is not None and own is not sender:
-        return own, True
-    return sender or own, False
-
-
-def _confirms_claims(
-    event: NormalizedEvent,
-    transaction: Transaction | None,
-    by_ref: dict[tuple[str, str], Transaction],
-    claims: list[tuple[int, str, str]],
-) -> bool:
-    """A referral whose receiver already claimed the handover on a transaction of its own (a merge)."""
-    if not event.to_agency:
-        return False
-    for claim_tid, receiver, key in claims:
-        if receiver != event.to_agency or (transaction is not None and claim_tid == transaction.id):
-            continue
-        if key == event.reference_key or (
-            transaction is not None and by_ref.get((event.agency_code, key)) is transaction
-        ):
-            return True
-    return False
+            sender = files.find(candidate)
+            return sender if own is None else files.merge(session, keep=sender, drop=own)
+    return own

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models import StatusEvent
-from app.normalization.errors import NormalizationError
-from app.normalization.references import reference_key
 
 
 async def referrals(session: AsyncSession, transaction_ids: Collection[int]) -> set[tuple[int, str, str]]:
@@ -32,22 +30,20 @@ async def referrals(session: AsyncSession, transaction_ids: Collection[int]) -> 
 
 
 async def pending_claims(
-    session: AsyncSession, *, sender: str, receivers: Collection[str]
-) -> list[tuple[int, str, str]]:
-    """(transaction id, receiver, sender's reference key) of handovers ``receivers`` claimed from ``sender``."""
-    if not receivers:
+    session: AsyncSession, *, sender_references: Collection[tuple[str, str]], receivers: Collection[str]
+) -> list[tuple[int, str, str, str]]:
+    """(transaction id, receiver, sender, sender's reference key) of the handovers ``receivers`` claimed
+    under one of ``sender_references`` ((sender, reference key) pairs); an indexed, exact lookup."""
+    if not receivers or not sender_references:
         return []
     rows = await session.execute(
-        select(StatusEvent.transaction_id, StatusEvent.agency_code, StatusEvent.from_reference).where(
-            StatusEvent.from_agency == sender,
-            StatusEvent.agency_code.in_(receivers),
-            StatusEvent.from_reference.is_not(None),
+        select(
+            StatusEvent.transaction_id, StatusEvent.agency_code, StatusEvent.from_agency, StatusEvent.from_reference_key
         )
+        .where(
+            tuple_(StatusEvent.from_agency, StatusEvent.from_reference_key).in_(list(sender_references)),
+            StatusEvent.agency_code.in_(receivers),
+        )
+        .distinct()
     )
-    claims: list[tuple[int, str, str]] = []
-    for tid, receiver, display in rows.all():
-        try:
-            claims.append((tid, receiver, reference_key(display or "")))
-        except NormalizationError:
-            continue
-    return claims
+    return [(tid, receiver, sender, key) for tid, receiver, sender, key in rows.all() if sender and key]

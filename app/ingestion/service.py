@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -24,17 +24,12 @@ from app.ingestion.batch import (
     new_transaction,
 )
 from app.ingestion.handover import pending_claims, referrals
+from app.ingestion.refold import apply_state
 from app.ingestion.schemas import ItemResult
 from app.ingestion.scope import split_foreign_tracking
 from app.ingestion.validation import ItemError, NormalizedEvent, validate_event
 from app.models import IngestIssue, OutboxEntry, StatusEvent, Transaction, TransactionReference, TransactionView
-from app.normalization.arabic import name_key
-from app.normalization.dates import RIYADH
-from app.normalization.workdays import add_working_days
 from app.transactions import repository
-from app.transactions.search_text import build_search_text
-from app.transactions.state import StoredEventLike, chronological, fold
-from app.transactions.timeline import riyadh_date
 
 logger = logging.getLogger(__name__)
 
@@ -94,16 +89,11 @@ async def ingest_items(
         prepared, refused = await split_foreign_tracking(session, prepared, agency_code=agency_code)
         for index, refusal in refused:
             _fail(summary.results[index], refusal)
-    deferred: list[tuple[int, NormalizedEvent]] = []
     for attempt in range(1, FAST_PATH_ATTEMPTS + 1) if prepared else ():
         try:
             async with session.begin_nested():
-                outcome = await apply_batch(session, prepared, summary.results, source=source)
-                for transaction_id, transaction in outcome.transactions.items():
-                    apply_state(transaction, outcome.histories[transaction_id], catalog)
-                await session.flush()
+                outcome = await apply_batch(session, prepared, summary.results, source=source, catalog=catalog)
             summary.touched_transactions |= set(outcome.transactions)
-            deferred = outcome.deferred
         except DBAPIError as exc:
             if not _retryable(exc):
                 raise
@@ -117,9 +107,6 @@ async def ingest_items(
             logger.info("batch lost a race on a unique key; replaying it item by item")
             await _apply_one_by_one(session, prepared, summary, source=source, catalog=catalog)
         break
-    if deferred:  # after the batch's savepoint is released: each merge has savepoint and retries of its own
-        logger.info("%d handover event(s) link two transactions; merging one by one", len(deferred))
-        await _apply_one_by_one(session, deferred, summary, source=source, catalog=catalog)
     for result in summary.results:
         if result.outcome != "created":
             session.add(
@@ -207,44 +194,6 @@ async def _apply(session: AsyncSession, event: NormalizedEvent, *, source: str, 
     return transaction
 
 
-def apply_state(transaction: Transaction, events: Sequence[StoredEventLike], catalog: Catalog) -> None:
-    """Copy the fold of all events onto the row and bump its version.
-
-    Without a due date from the agency, the due date is the type's rule (working days from opening),
-    so staff search, dashboards and the citizen's overdue flag agree.
-    """
-    state = fold(events)
-    transaction.status = state.status
-    transaction.holder_agency = state.holder_agency
-    transaction.origin_agency = state.origin_agency
-    transaction.created_at = state.created_at
-    transaction.updated_at = state.updated_at
-    transaction.completed_at = state.completed_at
-    transaction.due_at = state.due_at or rule_due_at(state.created_at, state.transaction_type, catalog)
-    transaction.transaction_type = state.transaction_type
-    transaction.title = state.title
-    transaction.applicant_name = state.applicant_name
-    transaction.applicant_name_key = name_key(state.applicant_name) if state.applicant_name else None
-    transaction.national_id_hash = state.national_id_hash
-    transaction.national_id_last4 = state.national_id_last4
-    transaction.mobile_hash = state.mobile_hash
-    transaction.mobile_last4 = state.mobile_last4
-    transaction.search_text = build_search_text(
-        state.title, [e.note for e in chronological(events) if e.note and e.note_visibility == "public"]
-    )
-    transaction.last_received_at = max(e.received_at for e in events)
-    transaction.version = (transaction.version or 0) + 1
-
-
-def rule_due_at(created_at: datetime, transaction_type: str | None, catalog: Catalog) -> datetime | None:
-    """End of the working day the type's rule gives, counted from the day the file was opened."""
-    ttype = catalog.transaction_types.get(transaction_type or "")
-    if ttype is None:
-        return None
-    day = add_working_days(riyadh_date(created_at), ttype.sla_working_days, catalog.holidays, catalog.weekend_days)
-    return datetime.combine(day, time(23, 59, 59), RIYADH).astimezone(UTC)
-
-
 async def _find_or_open(session: AsyncSession, event: NormalizedEvent) -> Transaction:
     """The event's transaction: by tracking number, by the agency's own reference, or by a confirmed handover."""
     if event.tracking_number is not None:
@@ -311,8 +260,10 @@ async def _merge_confirmed_claims(
         for r in await repository.references_of(session, transaction.id)
         if r.agency_code == event.agency_code
     }
-    claims = await pending_claims(session, sender=event.agency_code, receivers=[event.to_agency])
-    drop_ids = sorted({tid for tid, _receiver, key in claims if key in keys and tid != transaction.id})
+    claims = await pending_claims(
+        session, sender_references={(event.agency_code, k) for k in keys}, receivers=[event.to_agency]
+    )
+    drop_ids = sorted({tid for tid, *_rest in claims if tid != transaction.id})
     for drop_id in drop_ids:
         transaction = await merge_transactions(session, keep_id=transaction.id, drop_id=drop_id)
     if drop_ids:

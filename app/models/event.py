@@ -14,7 +14,7 @@ class StatusEvent(Base):
     __tablename__ = "status_events"
     __table_args__ = (
         UniqueConstraint("agency_code", "event_id"),
-        Index("ix_status_events_handover", "from_agency", "agency_code"),
+        Index("ix_status_events_claims", "from_agency", "from_reference_key"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -31,6 +31,7 @@ class StatusEvent(Base):
     sequence: Mapped[int | None] = mapped_column(Integer)
     from_agency: Mapped[str | None] = mapped_column(String(40))
     from_reference: Mapped[str | None] = mapped_column(String(64))
+    from_reference_key: Mapped[str | None] = mapped_column(String(64))
     to_agency: Mapped[str | None] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(Text)
     note_visibility: Mapped[str] = mapped_column(String(10), default="public")

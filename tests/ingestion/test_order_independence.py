@@ -74,11 +74,24 @@ def story() -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-async def deliver(factory: async_sessionmaker[AsyncSession], deliveries: list[tuple[str, dict[str, Any]]]) -> None:
-    catalog = get_catalog()
+def batches(deliveries: list[tuple[str, dict[str, Any]]], batched: bool) -> list[tuple[str, list[dict[str, Any]]]]:
+    """One request per event, or consecutive events of one agency together (merges inside one batch)."""
+    out: list[tuple[str, list[dict[str, Any]]]] = []
     for agency, event in deliveries:
+        if batched and out and out[-1][0] == agency:
+            out[-1][1].append(event)
+        else:
+            out.append((agency, [event]))
+    return out
+
+
+async def deliver(
+    factory: async_sessionmaker[AsyncSession], deliveries: list[tuple[str, dict[str, Any]]], batched: bool = False
+) -> None:
+    catalog = get_catalog()
+    for agency, items in batches(deliveries, batched):
         async with factory() as session:
-            await ingest_items(session, items=[event], agency_code=agency, catalog=catalog, secret=TEST_SECRET)
+            await ingest_items(session, items=items, agency_code=agency, catalog=catalog, secret=TEST_SECRET)
             await session.commit()
 
 
@@ -111,7 +124,7 @@ def test_permutations_and_duplicates_converge(pg_engine: AsyncEngine) -> None:
     loop = asyncio.new_event_loop()
     expected: dict[str, Any] = {}
 
-    async def replay(order: list[int], dupes: list[int]) -> dict[str, Any]:
+    async def replay(order: list[int], dupes: list[int], batched: bool = False) -> dict[str, Any]:
         from app.db import create_engine
         from app.settings import Settings
         from tests.fixtures.services import PG_URL
@@ -122,7 +135,7 @@ def test_permutations_and_duplicates_converge(pg_engine: AsyncEngine) -> None:
             deliveries = story()
             sequence = [deliveries[i] for i in order] + [deliveries[i] for i in dupes]
             factory = create_session_factory(engine)
-            await deliver(factory, sequence)
+            await deliver(factory, sequence, batched)
             return await final_state(factory)
         finally:
             await engine.dispose()
@@ -132,10 +145,20 @@ def test_permutations_and_duplicates_converge(pg_engine: AsyncEngine) -> None:
     assert expected["holder"] == "HCM"
     assert expected["origin"] == "MOHU"
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(order=st.permutations(list(range(7))), dupes=st.lists(st.integers(0, 6), max_size=4))
-    def check(order: list[int], dupes: list[int]) -> None:
-        assert loop.run_until_complete(replay(order, dupes)) == expected
+    # Receiver first, in one batch: its own file, then the claim; the referral batch merges them.
+    receiver_first = [3, 4, 5, 6, 0, 1, 2]
+    assert [len(items) for _, items in batches([story()[i] for i in receiver_first], True)] == [4, 3]
+    assert loop.run_until_complete(replay(receiver_first, [], batched=True)) == expected
+    # Sender first; the receiver's batch opens its own file, then claims the handover: merged in the batch.
+    own_file_then_claim = [0, 1, 2, 4, 3, 5, 6]
+    assert loop.run_until_complete(replay(own_file_then_claim, [], batched=True)) == expected
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        order=st.permutations(list(range(7))), dupes=st.lists(st.integers(0, 6), max_size=4), batched=st.booleans()
+    )
+    def check(order: list[int], dupes: list[int], batched: bool) -> None:
+        assert loop.run_until_complete(replay(order, dupes, batched)) == expected
 
     try:
         check()
