@@ -154,9 +154,7 @@ def test_permutations_and_duplicates_converge(pg_engine: AsyncEngine) -> None:
     assert loop.run_until_complete(replay(own_file_then_claim, [], batched=True)) == expected
 
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(
-        order=st.permutations(list(range(7))), dupes=st.lists(st.integers(0, 6), max_size=4), batched=st.booleans()
-    )
+    @given(order=st.permutations(list(range(7))), dupes=st.lists(st.integers(0, 6), max_size=4), batched=st.booleans())
     def check(order: list[int], dupes: list[int], batched: bool) -> None:
         assert loop.run_until_complete(replay(order, dupes, batched)) == expected
 
