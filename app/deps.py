@@ -18,7 +18,9 @@ from app.settings import Settings
 bearer = HTTPBearer(auto_error=False, description="An agency API key (uiak_...) or a staff token (uist_...)")
 
 
-def get_resources(request: Request) -> Resources:
+# The trivial dependencies are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in a
+# worker thread, a thread hop per request that cost more than the whole inquiry's queries.
+async def get_resources(request: Request) -> Resources:
     resources: Resources = request.app.state.resources
     return resources
 
@@ -26,11 +28,11 @@ def get_resources(request: Request) -> Resources:
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 
 
-def get_settings_dep(resources: ResourcesDep) -> Settings:
+async def get_settings_dep(resources: ResourcesDep) -> Settings:
     return resources.settings
 
 
-def get_catalog(resources: ResourcesDep) -> Catalog:
+async def get_catalog(resources: ResourcesDep) -> Catalog:
     return resources.catalog
 
 
@@ -44,7 +46,14 @@ async def get_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_session(resources: ResourcesDep) -> AsyncIterator[AsyncSession]:
+    """A session that must not write (the public inquiry): each statement commits on its own."""
+    async with resources.read_session_factory() as session:
+        yield session
+
+
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.deps import ResourcesDep, SessionDep
+from app.deps import ReadSessionDep, ResourcesDep
 from app.errors import ERROR_RESPONSES
 from app.inquiry.ratelimit import FailureCounter, MemoryCounter, RedisCounter
 from app.inquiry.schemas import InquiryRequest, InquiryResponse
@@ -38,7 +38,7 @@ def client_address(request: Request) -> str:
     ),
 )
 async def inquiry(
-    body: InquiryRequest, request: Request, session: SessionDep, resources: ResourcesDep
+    body: InquiryRequest, request: Request, session: ReadSessionDep, resources: ResourcesDep
 ) -> InquiryResponse:
     return await inquire_for(request, session, resources, reference=body.reference, verifier=body.verifier)
 

@@ -10,16 +10,19 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.loader import Catalog
 from app.errors import NotFound, TooManyRequests
 from app.inquiry.ratelimit import FailureCounter, failure_keys
 from app.inquiry.schemas import AccessRecord, AgencyTime, InquiryResponse, Label, TimelineEntry
-from app.models import StatusEvent, Transaction, TransactionView
+from app.models import StatusEvent, Transaction, TransactionReference, TransactionView
 from app.normalization.dates import to_hijri_string
 from app.normalization.digits import to_ascii_digits
 from app.normalization.errors import NormalizationError
@@ -27,7 +30,6 @@ from app.normalization.identity import keyed_hash
 from app.normalization.phones import normalize_mobile
 from app.normalization.references import reference_key
 from app.observability.metrics import RATE_LIMITED
-from app.transactions import repository
 from app.transactions.state import TERMINAL_STATUSES, chronological
 from app.transactions.timeline import (
     days_per_agency,
@@ -53,7 +55,7 @@ def status_label(catalog: Catalog, code: str) -> Label:
     return Label(code=code, ar=ar, en=en)
 
 
-def _verifier_matches(transaction: Transaction, verifier: str, secret: str) -> bool:
+def _verifier_matches(transaction: Any, verifier: str, secret: str) -> bool:
     """Last 4 digits of the ID number, or the mobile in any format; compared in constant time."""
     digits = to_ascii_digits(verifier).strip()
     if len(digits) == 4 and digits.isdigit():
@@ -65,16 +67,93 @@ def _verifier_matches(transaction: Transaction, verifier: str, secret: str) -> b
     return hmac.compare_digest(mobile_hash, transaction.mobile_hash or _DUMMY[:-1] + "1")
 
 
-async def candidates(session: AsyncSession, reference: str) -> Sequence[Transaction]:
+# The inquiry reads plain rows with only the columns it shows (no ORM instances): it is the hottest
+# public endpoint, and building instances cost more than the queries themselves.
+TRANSACTIONS = cast(Table, Transaction.__table__)
+EVENTS = cast(Table, StatusEvent.__table__)
+VIEWS = cast(Table, TransactionView.__table__)
+REFERENCES = cast(Table, TransactionReference.__table__)
+TRANSACTION_COLUMNS = [
+    TRANSACTIONS.c[name]
+    for name in (
+        "id",
+        "tracking_number",
+        "transaction_type",
+        "title",
+        "status",
+        "holder_agency",
+        "created_at",
+        "updated_at",
+        "completed_at",
+        "due_at",
+        "national_id_last4",
+        "mobile_hash",
+    )
+]
+EVENT_FIELDS = (
+    "id",
+    "agency_code",
+    "status",
+    "reopen",
+    "occurred_at",
+    "sequence",
+    "to_agency",
+    "due_at",
+    "note",
+    "note_visibility",
+)
+EVENT_COLUMNS = [EVENTS.c[name].label(f"event_{name}") for name in EVENT_FIELDS]
+
+
+@dataclass(slots=True)
+class PublicEvent:
+    """What the citizen's timeline and durations need of one event."""
+
+    id: int
+    agency_code: str
+    status: str
+    reopen: bool
+    occurred_at: datetime
+    sequence: int | None
+    to_agency: str | None
+    due_at: datetime | None
+    note: str | None
+    note_visibility: str
+
+
+@dataclass(slots=True)
+class Candidate:
+    transaction: Any
+    events: list[PublicEvent] = field(default_factory=list)
+
+
+async def candidates(session: AsyncSession, reference: str) -> list[Candidate]:
+    """The transactions a typed reference may mean (by tracking number, or any agency's reference),
+    each with its events: one query, whatever the verifier turns out to be."""
     try:
         key = reference_key(reference)
     except NormalizationError:
         return []
     tracking = tracking_from_key(key)
+    query = select(*TRANSACTION_COLUMNS, *EVENT_COLUMNS).join(EVENTS, EVENTS.c.transaction_id == TRANSACTIONS.c.id)
     if tracking is not None:
-        found = await repository.by_tracking_number(session, tracking)
-        return [found] if found else []
-    return await repository.by_any_reference(session, key)
+        query = query.where(TRANSACTIONS.c.tracking_number == tracking)
+    else:
+        query = query.where(
+            TRANSACTIONS.c.id.in_(select(REFERENCES.c.transaction_id).where(REFERENCES.c.reference_key == key))
+        )
+    found: dict[int, Candidate] = {}
+    width = len(TRANSACTION_COLUMNS)
+    for row in await session.execute(query):
+        candidate = found.get(row.id)
+        if candidate is None:
+            candidate = found[row.id] = Candidate(row)
+        candidate.events.append(PublicEvent(*row[width:]))
+    return list(found.values())
+
+
+# What a miss is checked against, so a miss does the same work as a wrong verifier.
+_NOBODY = Candidate(SimpleNamespace(id=None, national_id_last4=None, mobile_hash=None))
 
 
 class MedianCache:
@@ -157,31 +236,31 @@ async def inquire(
             "Too many failed attempts; try again later. / محاولات كثيرة غير ناجحة، حاول لاحقاً.",
             headers={"Retry-After": str(wait)},
         )
-    match: Transaction | None = None
-    found = await candidates(session, reference)
-    for transaction in found or [Transaction(national_id_last4=None, mobile_hash=None)]:
-        if _verifier_matches(transaction, verifier, secret) and transaction.id is not None and match is None:
-            match = transaction
+    match: Candidate | None = None
+    for candidate in await candidates(session, reference) or [_NOBODY]:
+        if _verifier_matches(candidate.transaction, verifier, secret) and candidate is not _NOBODY and match is None:
+            match = candidate
     if match is None:
         await counter.record_failure(keys)
         raise NotFound(NOT_FOUND_MESSAGE)
-    return await build_response(session, match, catalog=catalog, now=now, medians=medians)
+    return await build_response(session, match.transaction, match.events, catalog=catalog, now=now, medians=medians)
 
 
 async def build_response(
     session: AsyncSession,
-    transaction: Transaction,
+    transaction: Any,
+    events: Sequence[PublicEvent],
     *,
     catalog: Catalog,
     now: datetime,
     medians: MedianCache | None = None,
 ) -> InquiryResponse:
-    events = list(await repository.events_of(session, transaction.id))
+    """The citizen's view of one transaction (a row with ``TRANSACTION_COLUMNS``)."""
     views = (
-        await session.scalars(
-            select(TransactionView)
-            .where(TransactionView.transaction_id == transaction.id)
-            .order_by(TransactionView.viewed_at.desc())
+        await session.execute(
+            select(VIEWS.c.agency_code, VIEWS.c.role, VIEWS.c.viewed_at)
+            .where(VIEWS.c.transaction_id == transaction.id)
+            .order_by(VIEWS.c.viewed_at.desc())
             .limit(50)
         )
     ).all()
@@ -238,7 +317,7 @@ async def build_response(
     )
 
 
-def public_timeline(events: Sequence[StatusEvent], catalog: Catalog) -> list[TimelineEntry]:
+def public_timeline(events: Sequence[PublicEvent], catalog: Catalog) -> list[TimelineEntry]:
     """Every event in the order it happened; internal notes never leave the agency."""
     ordered = chronological(events)
     return [

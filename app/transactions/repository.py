@@ -28,10 +28,11 @@ async def by_tracking_number(session: AsyncSession, tracking_number: str) -> Tra
 async def by_any_reference(session: AsyncSession, reference_key: str) -> Sequence[Transaction]:
     """Transactions any agency references with this key (numbers are only unique per agency)."""
     result = await session.scalars(
-        select(Transaction)
-        .join(TransactionReference, TransactionReference.transaction_id == Transaction.id)
-        .where(TransactionReference.reference_key == reference_key)
-        .distinct()
+        select(Transaction).where(
+            Transaction.id.in_(
+                select(TransactionReference.transaction_id).where(TransactionReference.reference_key == reference_key)
+            )
+        )
     )
     return result.all()
 

@@ -15,15 +15,27 @@ from typing import Protocol, TypeVar
 TERMINAL_STATUSES = frozenset({"completed", "rejected", "cancelled"})
 
 
-class EventLike(Protocol):
+class OrderedEvent(Protocol):
+    """What ordering events needs."""
+
     id: int
+    occurred_at: datetime
+    sequence: int | None
+
+
+class MovementEvent(OrderedEvent, Protocol):
+    """What following who held a file needs (the timeline's durations)."""
+
     agency_code: str
     status: str
     reopen: bool
-    occurred_at: datetime
-    sequence: int | None
-    from_agency: str | None
     to_agency: str | None
+
+
+class EventLike(MovementEvent, Protocol):
+    """What the fold needs."""
+
+    from_agency: str | None
     due_at: datetime | None
     transaction_type: str | None
     title: str | None
@@ -60,7 +72,7 @@ class StoredEventLike(EventLike, Protocol):
     received_at: datetime
 
 
-E = TypeVar("E", bound=EventLike)
+E = TypeVar("E", bound=OrderedEvent)
 
 
 def chronological(events: Iterable[E]) -> list[E]:

@@ -13,12 +13,12 @@ from datetime import date, datetime
 
 from app.normalization.dates import RIYADH
 from app.normalization.workdays import add_working_days, working_days_between
-from app.transactions.state import TERMINAL_STATUSES, EventLike, chronological
+from app.transactions.state import TERMINAL_STATUSES, MovementEvent, chronological
 
 MIN_HISTORY = 5
 
 
-def holder_periods(events: Iterable[EventLike], *, now: datetime) -> list[tuple[str, datetime, datetime]]:
+def holder_periods(events: Iterable[MovementEvent], *, now: datetime) -> list[tuple[str, datetime, datetime]]:
     """(agency, from, until) for each stretch the file sat with one agency; ends at completion or now."""
     ordered = chronological(events)
     periods: list[tuple[str, datetime, datetime]] = []
@@ -43,7 +43,7 @@ def holder_periods(events: Iterable[EventLike], *, now: datetime) -> list[tuple[
     return periods
 
 
-def days_per_agency(events: Iterable[EventLike], *, now: datetime) -> dict[str, float]:
+def days_per_agency(events: Iterable[MovementEvent], *, now: datetime) -> dict[str, float]:
     """Total days each agency held the transaction, in the order it first held it."""
     totals: dict[str, float] = {}
     for agency, start, end in holder_periods(events, now=now):
