@@ -20,7 +20,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.loader import Catalog
-from app.ingestion.handover import pending_claims, referrals
+from app.ingestion.handover import handover_keys, lock_handovers, pending_claims, referrals
 from app.ingestion.refold import apply_state
 from app.ingestion.schemas import ItemResult
 from app.ingestion.validation import ItemError, NormalizedEvent
@@ -171,6 +171,7 @@ async def apply_batch(
 
     Returns the surviving transactions, refolded, with their histories.
     """
+    await lock_handovers(session, handover_keys(e for _, e in prepared))
     agency_codes = {e.agency_code for _, e in prepared}
     event_ids = [e.event_id for _, e in prepared]
     existing_events = {

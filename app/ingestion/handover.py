@@ -9,12 +9,46 @@ and no agency can read or write another's files by naming them.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import hashlib
+from collections.abc import Collection, Iterable
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.ingestion.validation import NormalizedEvent
 from app.models import StatusEvent
+
+
+def handover_keys(events: Iterable[NormalizedEvent]) -> set[tuple[str, str]]:
+    """The (sender, sender's reference key) each referral or claim among ``events`` is about."""
+    keys: set[tuple[str, str]] = set()
+    for event in events:
+        if event.to_agency:
+            keys.add((event.agency_code, event.reference_key))
+        if event.from_agency and event.from_reference_key:
+            keys.add((event.from_agency, event.from_reference_key))
+    return keys
+
+
+def _lock_id(sender: str, key: str) -> int:
+    digest = hashlib.blake2b(f"handover:{sender}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def lock_handovers(session: AsyncSession, keys: Collection[tuple[str, str]]) -> None:
+    """Serialize the referrals and claims of one handover until commit.
+
+    Without it a referral and its claim committed at the same moment miss each other (each reads
+    before the other's rows are visible) and the two files are never merged. Both sides take
+    PostgreSQL transaction-level advisory locks, in one sorted order (no deadlock between batches),
+    before they read; SQLite already runs one writer at a time.
+    """
+    if not keys or session.get_bind().dialect.name != "postgresql":
+        return
+    ids = sorted({_lock_id(sender, key) for sender, key in keys})
+    await session.execute(
+        text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:ids AS bigint[])) AS k"), {"ids": ids}
+    )
 
 
 async def referrals(session: AsyncSession, transaction_ids: Collection[int]) -> set[tuple[int, str, str]]:

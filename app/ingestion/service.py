@@ -23,7 +23,7 @@ from app.ingestion.batch import (
     new_status_event,
     new_transaction,
 )
-from app.ingestion.handover import pending_claims, referrals
+from app.ingestion.handover import handover_keys, lock_handovers, pending_claims, referrals
 from app.ingestion.refold import apply_state
 from app.ingestion.schemas import ItemResult
 from app.ingestion.scope import split_foreign_tracking
@@ -170,6 +170,7 @@ async def _apply_with_retries(
 
 
 async def _apply(session: AsyncSession, event: NormalizedEvent, *, source: str, catalog: Catalog) -> Transaction:
+    await lock_handovers(session, handover_keys([event]))
     existing = await repository.event_by_id(session, agency_code=event.agency_code, event_id=event.event_id)
     if existing is not None:
         transaction = await session.get_one(Transaction, existing.transaction_id)

@@ -48,3 +48,28 @@ async def test_racing_events_of_one_new_transaction_share_it(
     async with session_factory() as session:
         transaction = await session.scalar(select(Transaction))
     assert transaction is not None and transaction.version == 3
+
+
+async def test_a_referral_and_its_claim_racing_still_end_in_one_file(
+    client: httpx.AsyncClient, agency_key: KeyMaker, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """The sender's referral and the receiver's claim, committed at the same time, must still meet."""
+    mohu = {"Authorization": f"Bearer {await agency_key('MOHU')}"}
+    hcm = {"Authorization": f"Bearer {await agency_key('HCM')}"}
+    pairs = 12
+    for i in range(pairs):
+        opened = make_event(reference=f"1447/RACE-{i}", status_code="received")
+        assert (await client.post("/api/v1/events", json=opened, headers=mohu)).status_code == 201
+    requests = []
+    for i in range(pairs):
+        referral = make_event(reference=f"1447/RACE-{i}", status_code="referred", to_agency="HCM")
+        claim = make_event(
+            reference=f"H-RACE-{i}", status_code="received", from_agency="MOHU", from_reference=f"1447/RACE-{i}"
+        )
+        requests.append(client.post("/api/v1/events/bulk", json=[referral], headers=mohu))
+        requests.append(client.post("/api/v1/events/bulk", json=[claim], headers=hcm))
+    responses = await asyncio.gather(*requests)
+    assert all(r.status_code == 200 for r in responses), [r.text for r in responses if r.status_code != 200]
+    assert all(r.json()["items"][0]["outcome"] == "created" for r in responses)
+    assert await count(session_factory, Transaction) == pairs
+    assert await count(session_factory, TransactionReference) == 2 * pairs
