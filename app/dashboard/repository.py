@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import IngestIssue, StatusEvent
+from app.models import FeedBatch, IngestIssue
 
 
 @dataclass(slots=True)
@@ -25,17 +25,18 @@ class FeedCounts:
 async def feed_counts(session: AsyncSession, *, agency_code: str | None) -> dict[str, FeedCounts]:
     """Per agency: accepted events, out-of-order ones, and ingestion issues by kind."""
     counts: dict[str, FeedCounts] = {}
+    # Sums of per-batch counts: the same figures as counting every event, without scanning them.
     events = select(
-        StatusEvent.agency_code,
-        func.count(),
-        func.max(StatusEvent.received_at),
-        func.count().filter(StatusEvent.out_of_order.is_(True)),
-    ).group_by(StatusEvent.agency_code)
+        FeedBatch.agency_code,
+        func.sum(FeedBatch.events),
+        func.max(FeedBatch.at),
+        func.sum(FeedBatch.out_of_order),
+    ).group_by(FeedBatch.agency_code)
     issues = select(IngestIssue.agency_code, IngestIssue.kind, IngestIssue.error_code, func.count()).group_by(
         IngestIssue.agency_code, IngestIssue.kind, IngestIssue.error_code
     )
     if agency_code is not None:
-        events = events.where(StatusEvent.agency_code == agency_code)
+        events = events.where(FeedBatch.agency_code == agency_code)
         issues = issues.where(IngestIssue.agency_code == agency_code)
     for agency, n, last, late in (await session.execute(events)).all():
         row = counts.setdefault(agency, FeedCounts())

@@ -38,6 +38,7 @@ class BatchOutcome:
 
     transactions: dict[int, Transaction]
     merged: int
+    out_of_order: int
 
 
 def new_transaction(event: NormalizedEvent) -> Transaction:
@@ -287,6 +288,7 @@ async def apply_batch(
     histories = await _histories(session, files, transactions)
     dropped_ids = await _move_merged(session, files)
     event_rows: list[dict[str, Any]] = []
+    late = 0
     now = datetime.now(UTC)
     for transaction in survivors:
         history = histories[transaction.id]
@@ -297,6 +299,7 @@ async def apply_batch(
             latest = stored.occurred_at if latest is None else max(latest, stored.occurred_at)
             history.append(stored)
             event_rows.append(stored.row())
+            late += stored.out_of_order
         if id(transaction) not in written_with_state:
             apply_state(transaction, history, catalog)
     if event_rows:
@@ -312,7 +315,7 @@ async def apply_batch(
         if result.outcome == "created":
             result.tracking_number = files.find(seen[(_event.agency_code, _event.event_id)][1]).tracking_number
     await session.flush()
-    return BatchOutcome(transactions={t.id: t for t in survivors}, merged=len(dropped_ids))
+    return BatchOutcome(transactions={t.id: t for t in survivors}, merged=len(dropped_ids), out_of_order=late)
 
 
 async def _reference_owners(session: AsyncSession, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:

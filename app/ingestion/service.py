@@ -28,7 +28,15 @@ from app.ingestion.refold import apply_state
 from app.ingestion.schemas import ItemResult
 from app.ingestion.scope import split_foreign_tracking
 from app.ingestion.validation import ItemError, NormalizedEvent, validate_event
-from app.models import IngestIssue, OutboxEntry, StatusEvent, Transaction, TransactionReference, TransactionView
+from app.models import (
+    FeedBatch,
+    IngestIssue,
+    OutboxEntry,
+    StatusEvent,
+    Transaction,
+    TransactionReference,
+    TransactionView,
+)
 from app.transactions import repository
 
 logger = logging.getLogger(__name__)
@@ -44,6 +52,8 @@ class IngestSummary:
 
     results: list[ItemResult] = field(default_factory=list)
     touched_transactions: set[int] = field(default_factory=set)
+    out_of_order: int = 0
+    """Accepted events that happened before one already stored for their transaction."""
 
     @property
     def has_errors(self) -> bool:
@@ -94,6 +104,7 @@ async def ingest_items(
             async with session.begin_nested():
                 outcome = await apply_batch(session, prepared, summary.results, source=source, catalog=catalog)
             summary.touched_transactions |= set(outcome.transactions)
+            summary.out_of_order = outcome.out_of_order
         except DBAPIError as exc:
             if not _retryable(exc):
                 raise
@@ -118,6 +129,9 @@ async def ingest_items(
                     message=(result.message or "")[:500],
                 )
             )
+    accepted = sum(1 for r in summary.results if r.outcome == "created")
+    if accepted:
+        session.add(FeedBatch(agency_code=agency_code, events=accepted, out_of_order=summary.out_of_order))
     await session.flush()
     return summary
 
@@ -146,9 +160,10 @@ async def _apply_one_by_one(
         result = summary.results[index]
         result.outcome, result.error, result.field, result.message = "error", None, None, None
         try:
-            transaction = await _apply_with_retries(session, event, source=source, catalog=catalog)
+            transaction, late = await _apply_with_retries(session, event, source=source, catalog=catalog)
             result.outcome, result.tracking_number = "created", transaction.tracking_number
             summary.touched_transactions.add(transaction.id)
+            summary.out_of_order += late
         except _Duplicate as dup:
             result.outcome, result.tracking_number = "duplicate", dup.tracking_number
         except ItemError as err:
@@ -157,7 +172,7 @@ async def _apply_one_by_one(
 
 async def _apply_with_retries(
     session: AsyncSession, event: NormalizedEvent, *, source: str, catalog: Catalog
-) -> Transaction:
+) -> tuple[Transaction, bool]:
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             async with session.begin_nested():
@@ -169,7 +184,10 @@ async def _apply_with_retries(
     raise AssertionError("unreachable")
 
 
-async def _apply(session: AsyncSession, event: NormalizedEvent, *, source: str, catalog: Catalog) -> Transaction:
+async def _apply(
+    session: AsyncSession, event: NormalizedEvent, *, source: str, catalog: Catalog
+) -> tuple[Transaction, bool]:
+    """Store one event; returns its transaction and whether it arrived out of order."""
     await lock_handovers(session, handover_keys([event]))
     existing = await repository.event_by_id(session, agency_code=event.agency_code, event_id=event.event_id)
     if existing is not None:
@@ -192,7 +210,7 @@ async def _apply(session: AsyncSession, event: NormalizedEvent, *, source: str, 
     await session.flush()
     if event.to_agency:
         transaction = await _merge_confirmed_claims(session, transaction, event, catalog)
-    return transaction
+    return transaction, stored.out_of_order
 
 
 async def _find_or_open(session: AsyncSession, event: NormalizedEvent) -> Transaction:

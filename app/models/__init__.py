@@ -1,7 +1,7 @@
 """SQLAlchemy models; importing this package registers every table on ``Base.metadata``."""
 
 from app.models.agency import Agency
-from app.models.audit import AuditEntry, IngestIssue, TransactionView
+from app.models.audit import AuditEntry, FeedBatch, IngestIssue, TransactionView
 from app.models.auth import ApiKey, StaffToken, StaffUser
 from app.models.base import Base
 from app.models.event import StatusEvent
@@ -14,6 +14,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "DeadLetter",
+    "FeedBatch",
     "IngestIssue",
     "OutboxEntry",
     "StaffToken",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, String, Text
+from sqlalchemy import JSON, BigInteger, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, BigIntPK, UTCDateTime, utcnow
@@ -50,3 +50,15 @@ class IngestIssue(Base):
     error_code: Mapped[str] = mapped_column(String(60), default="")
     field: Mapped[str] = mapped_column(String(100), default="")
     message: Mapped[str] = mapped_column(Text, default="")
+
+
+class FeedBatch(Base):
+    """What one accepted batch added for an agency: the scorecard sums these instead of scanning every event."""
+
+    __tablename__ = "feed_batches"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    agency_code: Mapped[str] = mapped_column(String(40), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    events: Mapped[int] = mapped_column(Integer)
+    out_of_order: Mapped[int] = mapped_column(Integer, default=0)

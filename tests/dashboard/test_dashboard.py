@@ -61,6 +61,26 @@ async def test_scorecard_counts_rejected_and_unknown_statuses(
     (row,) = body["scorecard"]
     assert (row["events"], row["rejected"], row["unknown_status"], row["duplicates"]) == (1, 2, 1, 1)
     assert row["rejected_rate"] == 0.5 and row["unknown_status_rate"] == 0.25
+    assert row["out_of_order"] == 0
+
+
+async def test_scorecard_counts_late_events_from_batches_and_single_events(
+    client: httpx.AsyncClient, agency_key: Any, staff_token: Any, backend_name: str
+) -> None:
+    from tests.fixtures.factories import make_event
+
+    headers = {"Authorization": f"Bearer {await agency_key('TAIF-MUN')}"}
+    later = make_event(reference="1447/LATE", status_code="under_review", occurred_at="2026-11-20T10:00:00+03:00")
+    earlier = make_event(reference="1447/LATE", status_code="received", occurred_at="2026-11-19T10:00:00+03:00")
+    second = make_event(reference="1447/LATE-2", status_code="under_review", occurred_at="2026-11-20T10:00:00+03:00")
+    first = make_event(reference="1447/LATE-2", status_code="received", occurred_at="2026-11-19T10:00:00+03:00")
+    assert (await client.post("/api/v1/events/bulk", json=[later, earlier], headers=headers)).status_code == 200
+    assert (await client.post("/api/v1/events", json=second, headers=headers)).status_code == 201
+    assert (await client.post("/api/v1/events", json=first, headers=headers)).status_code == 201
+    admin = {"Authorization": f"Bearer {await staff_token('admin')}"}
+    body = (await client.get("/api/v1/dashboard", params={"agency": "TAIF-MUN"}, headers=admin)).json()
+    (row,) = body["scorecard"]
+    assert (row["events"], row["out_of_order"], row["out_of_order_rate"]) == (4, 2, 0.5)
 
 
 @pytest.mark.parametrize("backend_name", ["elasticsearch"])
