@@ -137,6 +137,40 @@ def _text_parts(
     return or_(false(), *exact), or_(false(), *prefix), words
 
 
+def _matching_ids(text: TextQuery, *, fts: bool) -> Any:
+    """The ids the text matches, as one UNION of index-driven selects.
+
+    Equivalent to ``exact OR prefix OR words`` from ``_text_parts``, but the database starts from the
+    few matching ids (reference index, tracking number, FTS5) instead of testing every transaction.
+    """
+    parts: list[Select[Any]] = []
+    if text.reference_key:
+        parts.append(select(R.transaction_id).where(R.reference_key == text.reference_key))
+        if len(text.reference_key) >= MIN_PREFIX:
+            if fts:  # SQLite: its LIKE ignores case, so only a range can use the index (keys are case-folded)
+                upper = text.reference_key + "\U0010ffff"
+                parts.append(
+                    select(R.transaction_id).where(R.reference_key >= text.reference_key, R.reference_key < upper)
+                )
+            else:
+                pattern = like_escape(text.reference_key) + "%"
+                parts.append(select(R.transaction_id).where(R.reference_key.like(pattern, escape="\\")))
+    if text.tracking_number:
+        parts.append(select(T.id).where(T.tracking_number == text.tracking_number))
+    if text.tracking_prefix:
+        parts.append(select(T.id).where(T.tracking_number.like(like_escape(text.tracking_prefix) + "%", escape="\\")))
+    if text.tokens and fts:
+        parts.append(
+            select(literal_column("rowid"))
+            .select_from(text_clause("transaction_fts"))
+            .where(text_clause("transaction_fts MATCH :fts_query").bindparams(fts_query=fts_query(text)))
+        )
+    elif text.tokens:
+        _, _, words = _text_parts(text)
+        parts.append(select(T.id).where(words))
+    return union(*parts) if len(parts) > 1 else parts[0] if parts else select(T.id).where(false())
+
+
 def _fts_term(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
@@ -167,8 +201,7 @@ class DatabaseBackend:
     def _conditions(self, query: SearchQuery, scope: AccessScope) -> list[ColumnElement[bool]]:
         conds: list[ColumnElement[bool]] = [scope_clause(scope)]
         if query.text is not None:
-            exact, prefix, words = _text_parts(query.text, fts=self._sqlite())
-            conds.append(or_(exact, prefix, words))
+            conds.append(T.id.in_(_matching_ids(query.text, fts=self._sqlite())))
         if query.statuses:
             conds.append(T.status.in_(query.statuses))
         if query.holder_agencies:
