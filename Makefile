@@ -67,7 +67,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy app indexers
+	$(VENV)/bin/mypy app indexers bench
 
 bench: $(STAMP) services
 	$(PY) -m bench.run --transactions 100000

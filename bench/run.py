@@ -232,7 +232,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 profilers = scenarios.start_profilers(stack, log_dir, args.profile)
             s["ingest"] = await scenarios.ingest(ctx, log)
             scenarios.stop_profilers(profilers)
-        docs = None
+        docs: dict[int, dict[str, Any]] = {}
         if "raw" in only or "embedded" in only:
             docs = await scenarios.load_all_documents(ctx, log)
         if "raw" in only:

@@ -327,7 +327,7 @@ async def inquiry_sample(ctx: Context, size: int) -> list[tuple[str, str, str]]:
                 {"step": step, "size": size},
             )
         ).all()
-    return [(a, b, c) for a, b, c in rows]
+    return [(str(a), str(b), str(c)) for a, b, c in rows]
 
 
 async def inquiry(ctx: Context, log: Log) -> dict[str, Any]:
@@ -437,7 +437,7 @@ async def staff(ctx: Context, log: Log) -> dict[str, Any]:
         async with ctx.client(level) as client:
 
             async def call(i: int) -> bool:
-                r = await client.get(path, params=params[i % len(params)], headers=headers)
+                r = await client.get(path, params=tuple(params[i % len(params)]), headers=headers)
                 return r.status_code == 200
 
             out[name] = await closed_loop(call, concurrency=level, max_requests=n, max_seconds=args.seconds, warmup=5)
