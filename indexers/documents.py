@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.loader import Catalog
 from app.models import StatusEvent, Transaction, TransactionReference
+from app.models.tables import EVENTS, REFERENCES, TRANSACTIONS
 from app.normalization.arabic import name_key, searchable_text
 from app.transactions.state import TERMINAL_STATUSES, chronological
 from app.transactions.timeline import days_per_agency
@@ -25,9 +26,6 @@ BuildErrorHandler = Callable[[int, Exception], None]
 
 _SECONDS_PER_DAY = 86_400.0
 
-TRANSACTIONS = cast(Table, Transaction.__table__)
-REFERENCES = cast(Table, TransactionReference.__table__)
-EVENTS = cast(Table, StatusEvent.__table__)
 REFERENCE_COLUMNS = [
     REFERENCES.c[name] for name in ("transaction_id", "agency_code", "reference_key", "reference_display")
 ]

@@ -14,9 +14,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.loader import Catalog
@@ -24,7 +24,8 @@ from app.ingestion.handover import handover_keys, lock_handovers, pending_claims
 from app.ingestion.refold import apply_state
 from app.ingestion.schemas import ItemResult
 from app.ingestion.validation import ItemError, NormalizedEvent
-from app.models import OutboxEntry, StatusEvent, Transaction, TransactionReference, TransactionView
+from app.models import StatusEvent, Transaction
+from app.models.tables import EVENTS, FILE_ROWS, OUTBOX, REFERENCES, TRANSACTIONS
 from app.transactions.state import StoredEventLike
 from app.transactions.tracking import new_tracking_number
 
@@ -34,10 +35,9 @@ logger = logging.getLogger(__name__)
 @dataclass(slots=True)
 class BatchOutcome:
     """What the fast path did: the surviving transactions it refolded (kept referenced, so the
-    session's weak identity map cannot drop them) and how many files handovers merged away."""
+    session's weak identity map cannot drop them) and how many of its events arrived out of order."""
 
     transactions: dict[int, Transaction]
-    merged: int
     out_of_order: int
 
 
@@ -101,12 +101,6 @@ class EventRecord:
 
 EVENT_COLUMNS = tuple(f.name for f in fields(EventRecord) if f.name != "id")
 PROVISIONAL_ID_BASE = 2**62
-# Core tables for the bulk INSERTs: the ORM's bulk path costs more than the whole rest of the batch.
-EVENTS_TABLE = cast(Table, StatusEvent.__table__)
-OUTBOX_TABLE = cast(Table, OutboxEntry.__table__)
-REFERENCES_TABLE = cast(Table, TransactionReference.__table__)
-TRANSACTIONS_TABLE = cast(Table, Transaction.__table__)
-MERGED_TABLES = (EVENTS_TABLE, REFERENCES_TABLE, cast(Table, TransactionView.__table__))
 
 
 def event_record(event: NormalizedEvent, *, transaction_id: int | None, source: str, arrival: int = 0) -> EventRecord:
@@ -170,7 +164,7 @@ async def apply_batch(
 ) -> BatchOutcome:
     """Apply every prepared event, merging the transactions that handovers prove are one; fills ``results``.
 
-    Returns the surviving transactions, refolded, with their histories.
+    Returns the surviving transactions, refolded.
     """
     await lock_handovers(session, handover_keys(e for _, e in prepared))
     agency_codes = {e.agency_code for _, e in prepared}
@@ -279,13 +273,13 @@ async def apply_batch(
     await session.flush()  # new transactions get their ids
     if new_references:
         await session.execute(
-            insert(REFERENCES_TABLE),
+            insert(REFERENCES),
             [
                 {"transaction_id": files.find(t).id, "agency_code": a, "reference_key": k, "reference_display": d}
                 for t, a, k, d in new_references
             ],
         )
-    histories = await _histories(session, files, transactions)
+    histories = await _histories(session, files, survivors, transactions)
     dropped_ids = await _move_merged(session, files)
     event_rows: list[dict[str, Any]] = []
     late = 0
@@ -303,11 +297,11 @@ async def apply_batch(
         if id(transaction) not in written_with_state:
             apply_state(transaction, history, catalog)
     if event_rows:
-        await session.execute(insert(EVENTS_TABLE), event_rows)
+        await session.execute(insert(EVENTS), event_rows)
     outbox_ids = {t.id for t in survivors} | dropped_ids
     if outbox_ids:
         await session.execute(
-            insert(OUTBOX_TABLE),
+            insert(OUTBOX),
             [{"transaction_id": tid, "created_at": now, "attempts": 0, "available_at": now} for tid in outbox_ids],
         )
     for index, _event in prepared:
@@ -315,20 +309,24 @@ async def apply_batch(
         if result.outcome == "created":
             result.tracking_number = files.find(seen[(_event.agency_code, _event.event_id)][1]).tracking_number
     await session.flush()
-    return BatchOutcome(transactions={t.id: t for t in survivors}, merged=len(dropped_ids), out_of_order=late)
+    return BatchOutcome(transactions={t.id: t for t in survivors}, out_of_order=late)
+
+
+async def _references_where(session: AsyncSession, *conditions: Any) -> Sequence[Any]:
+    """Rows of (agency, reference key, transaction id) of the references matching ``conditions``."""
+    rows = await session.execute(
+        select(REFERENCES.c.agency_code, REFERENCES.c.reference_key, REFERENCES.c.transaction_id).where(*conditions)
+    )
+    return rows.all()
 
 
 async def _reference_owners(session: AsyncSession, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     if not pairs:
         return {}
-    rows = await session.execute(
-        select(
-            TransactionReference.agency_code,
-            TransactionReference.reference_key,
-            TransactionReference.transaction_id,
-        ).where(tuple_(TransactionReference.agency_code, TransactionReference.reference_key).in_(list(pairs)))
+    owned = await _references_where(
+        session, tuple_(REFERENCES.c.agency_code, REFERENCES.c.reference_key).in_(list(pairs))
     )
-    return {(a, k): t for a, k, t in rows.all()}
+    return {(a, k): t for a, k, t in owned}
 
 
 async def _claims_on_referrals(
@@ -351,14 +349,10 @@ async def _claims_on_referrals(
     known_ids.discard(None)
     senders = {e.agency_code for e in referrals_in_batch}
     if known_ids:
-        rows = await session.execute(
-            select(
-                TransactionReference.agency_code,
-                TransactionReference.reference_key,
-                TransactionReference.transaction_id,
-            ).where(TransactionReference.transaction_id.in_(known_ids), TransactionReference.agency_code.in_(senders))
+        owned = await _references_where(
+            session, REFERENCES.c.transaction_id.in_(known_ids), REFERENCES.c.agency_code.in_(senders)
         )
-        for agency, key, tid in rows.all():
+        for agency, key, tid in owned:
             ref_owner.setdefault((agency, key), tid)
             sender_refs.add((agency, key))
     receivers = {e.to_agency for e in referrals_in_batch if e.to_agency}
@@ -366,10 +360,9 @@ async def _claims_on_referrals(
 
 
 async def _histories(
-    session: AsyncSession, files: _Files, transactions: dict[int, Transaction]
+    session: AsyncSession, files: _Files, survivors: list[Transaction], transactions: dict[int, Transaction]
 ) -> dict[int, list[StoredEventLike]]:
     """Stored events of every surviving file, including those of the files merged into it."""
-    survivors = files.survivors()
     histories: dict[int, list[StoredEventLike]] = {t.id: [] for t in survivors}
     stored_ids = [t.id for t in survivors if t.id in transactions] + [d.id for d in files.dropped_stored()]
     if stored_ids:
@@ -383,17 +376,22 @@ async def _move_merged(session: AsyncSession, files: _Files) -> set[int]:
     moves = [{"keep": files.find(d).id, "drop": d.id} for d in files.dropped_stored()]
     if not moves:
         return set()
-    for table in MERGED_TABLES:
-        await session.execute(
-            update(table).where(table.c.transaction_id == bindparam("drop")).values(transaction_id=bindparam("keep")),
-            moves,
-        )
+    await move_file_rows(session, moves)
     dropped = {m["drop"] for m in moves}
-    await session.execute(delete(TRANSACTIONS_TABLE).where(TRANSACTIONS_TABLE.c.id.in_(dropped)))
+    await session.execute(delete(TRANSACTIONS).where(TRANSACTIONS.c.id.in_(dropped)))
     for d in files.dropped_stored():
         session.expunge(d)
     logger.info("merged %d transaction(s) into the files their handovers belong to", len(dropped))
     return dropped
+
+
+async def move_file_rows(session: AsyncSession, moves: list[dict[str, int]]) -> None:
+    """Re-point every row of each ``drop`` transaction's file to its ``keep`` transaction (one UPDATE per table)."""
+    for table in FILE_ROWS:
+        await session.execute(
+            update(table).where(table.c.transaction_id == bindparam("drop")).values(transaction_id=bindparam("keep")),
+            moves,
+        )
 
 
 class _Files:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +19,7 @@ from app.catalog.loader import Catalog
 from app.ingestion.batch import (
     apply_batch,
     conflict_error,
+    move_file_rows,
     new_status_event,
     new_transaction,
 )
@@ -32,10 +32,8 @@ from app.models import (
     FeedBatch,
     IngestIssue,
     OutboxEntry,
-    StatusEvent,
     Transaction,
     TransactionReference,
-    TransactionView,
 )
 from app.transactions import repository
 
@@ -297,8 +295,7 @@ async def merge_transactions(session: AsyncSession, *, keep_id: int, drop_id: in
     for transaction_id in sorted((keep_id, drop_id)):
         await repository.lock(session, transaction_id)
     await session.flush()
-    for model in (StatusEvent, TransactionReference, TransactionView):
-        await session.execute(update(model).where(model.transaction_id == drop_id).values(transaction_id=keep_id))
+    await move_file_rows(session, [{"keep": keep_id, "drop": drop_id}])
     keep = await session.get_one(Transaction, keep_id)
     drop = await session.get_one(Transaction, drop_id)
     keep.version = max(keep.version, drop.version)

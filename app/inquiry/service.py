@@ -13,16 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.loader import Catalog
 from app.errors import NotFound, TooManyRequests
 from app.inquiry.ratelimit import FailureCounter, failure_keys
 from app.inquiry.schemas import AccessRecord, AgencyTime, InquiryResponse, Label, TimelineEntry
-from app.models import StatusEvent, Transaction, TransactionReference, TransactionView
+from app.models import Transaction
+from app.models.tables import EVENTS, REFERENCES, TRANSACTIONS, VIEWS
 from app.normalization.dates import to_hijri_string
 from app.normalization.digits import to_ascii_digits
 from app.normalization.errors import NormalizationError
@@ -69,10 +70,6 @@ def _verifier_matches(transaction: Any, verifier: str, secret: str) -> bool:
 
 # The inquiry reads plain rows with only the columns it shows (no ORM instances): it is the hottest
 # public endpoint, and building instances cost more than the queries themselves.
-TRANSACTIONS = cast(Table, Transaction.__table__)
-EVENTS = cast(Table, StatusEvent.__table__)
-VIEWS = cast(Table, TransactionView.__table__)
-REFERENCES = cast(Table, TransactionReference.__table__)
 TRANSACTION_COLUMNS = [
     TRANSACTIONS.c[name]
     for name in (

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models import StatusEvent, Transaction, TransactionReference
+from app.models import StatusEvent, Transaction
+from app.models.tables import REFERENCES, TRANSACTIONS
 from app.search.database import scope_clause
 from app.search.types import AccessScope
 
+
 # Result pages are read as plain rows (attribute access like the models, no ORM instances):
 # building instances was a large part of a staff search's CPU.
-TRANSACTIONS = cast(Table, Transaction.__table__)
-REFERENCES = cast(Table, TransactionReference.__table__)
-
-
 async def transactions_in_order(session: AsyncSession, ids: Sequence[int]) -> list[Any]:
     """The rows of ``ids`` in that order (those still there)."""
     if not ids:

@@ -25,18 +25,6 @@ async def by_tracking_number(session: AsyncSession, tracking_number: str) -> Tra
     return await session.scalar(select(Transaction).where(Transaction.tracking_number == tracking_number))
 
 
-async def by_any_reference(session: AsyncSession, reference_key: str) -> Sequence[Transaction]:
-    """Transactions any agency references with this key (numbers are only unique per agency)."""
-    result = await session.scalars(
-        select(Transaction).where(
-            Transaction.id.in_(
-                select(TransactionReference.transaction_id).where(TransactionReference.reference_key == reference_key)
-            )
-        )
-    )
-    return result.all()
-
-
 async def lock(session: AsyncSession, transaction_id: int) -> Transaction:
     """Re-read the row under a write lock, so concurrent events on one transaction apply in turn."""
     row = await session.scalar(
