@@ -149,12 +149,17 @@ class DemoGenerator:
         subject_ar = rng.choice(ttype.subjects_ar) if ttype.subjects_ar else ttype.name_ar
         use_english = rng.random() < 0.1 and ttype.subjects_en
         title = rng.choice(ttype.subjects_en) if use_english else subject_ar
-        k = 0
 
         def step(days: float) -> datetime:
             nonlocal when
             when = min(when + timedelta(days=days, minutes=rng.randrange(1, 300)), self.now)
             return when
+
+        events: list[Delivery] = []
+
+        def emit(agency: str, status: str, at: datetime, **extra: Any) -> None:
+            """The next event of this transaction; its number is its position (event ids stay stable)."""
+            events.append(self._event(agency, status, at, n, len(events), **extra))
 
         first: dict[str, Any] = {
             "reference": ref,
@@ -162,85 +167,56 @@ class DemoGenerator:
             "title": title,
             "applicant": {"national_id": applicant.national_id, "name": applicant.name, "mobile": applicant.mobile},
         }
-        events = [self._event(origin, "received", when, n, k, **first)]
+        emit(origin, "received", when, **first)
         holder, holder_ref = origin, ref
-        k += 1
-        events.append(self._event(holder, "under_review", step(rng.uniform(0.1, 3)), n, k, reference=ref))
+        emit(holder, "under_review", step(rng.uniform(0.1, 3)), reference=ref)
         if rng.random() < 0.2:
-            k += 1
-            events.append(
-                self._event(
-                    holder,
-                    "awaiting_applicant",
-                    step(rng.uniform(0.5, 4)),
-                    n,
-                    k,
-                    reference=ref,
-                    note={"text": PUBLIC_NOTES[1], "visibility": "public"},
-                )
+            emit(
+                holder,
+                "awaiting_applicant",
+                step(rng.uniform(0.5, 4)),
+                reference=ref,
+                note={"text": PUBLIC_NOTES[1], "visibility": "public"},
             )
         if rng.random() < 0.15:
-            k += 1
-            events.append(
-                self._event(
-                    holder,
-                    "under_review",
-                    step(0.2),
-                    n,
-                    k,
-                    reference=ref,
-                    note={"text": rng.choice(INTERNAL_NOTES), "visibility": "internal"},
-                )
+            emit(
+                holder,
+                "under_review",
+                step(0.2),
+                reference=ref,
+                note={"text": rng.choice(INTERNAL_NOTES), "visibility": "internal"},
             )
         if rng.random() < 0.45:
             target_sectors = HANDOVERS.get(origin_sector, ["emirate", "municipal"])
             target = self._agency_for(tuple(target_sectors))
             if target != holder:
-                k += 1
-                events.append(
-                    self._event(
-                        holder,
-                        "referred",
-                        step(rng.uniform(0.5, 5)),
-                        n,
-                        k,
-                        reference=holder_ref,
-                        to_agency=target,
-                        note={"text": PUBLIC_NOTES[2], "visibility": "public"},
-                    )
+                emit(
+                    holder,
+                    "referred",
+                    step(rng.uniform(0.5, 5)),
+                    reference=holder_ref,
+                    to_agency=target,
+                    note={"text": PUBLIC_NOTES[2], "visibility": "public"},
                 )
                 target_ref = f"W-{rng.randrange(10**5):05d}-{n}"
-                k += 1
-                events.append(
-                    self._event(
-                        target,
-                        "received",
-                        step(rng.uniform(0.1, 2)),
-                        n,
-                        k,
-                        reference=target_ref,
-                        from_agency=holder,
-                        from_reference=holder_ref,
-                    )
+                emit(
+                    target,
+                    "received",
+                    step(rng.uniform(0.1, 2)),
+                    reference=target_ref,
+                    from_agency=holder,
+                    from_reference=holder_ref,
                 )
                 holder, holder_ref = target, target_ref
-                k += 1
-                events.append(
-                    self._event(holder, "under_review", step(rng.uniform(0.2, 4)), n, k, reference=holder_ref)
-                )
+                emit(holder, "under_review", step(rng.uniform(0.2, 4)), reference=holder_ref)
         outcome = rng.random()
         if outcome < 0.55:
-            k += 1
             final = "approved" if rng.random() < 0.8 else "rejected"
-            events.append(self._event(holder, final, step(rng.uniform(0.5, 12)), n, k, reference=holder_ref))
+            emit(holder, final, step(rng.uniform(0.5, 12)), reference=holder_ref)
             if final == "approved" and rng.random() < 0.8:
-                k += 1
-                events.append(self._event(holder, "completed", step(rng.uniform(0.2, 3)), n, k, reference=holder_ref))
+                emit(holder, "completed", step(rng.uniform(0.2, 3)), reference=holder_ref)
         elif outcome < 0.65:
-            k += 1
-            events.append(
-                self._event(holder, "awaiting_payment", step(rng.uniform(0.5, 5)), n, k, reference=holder_ref)
-            )
+            emit(holder, "awaiting_payment", step(rng.uniform(0.5, 5)), reference=holder_ref)
         # Only events that have happened by "now" are sent.
         return [d for d in events if d.event["occurred_at"] <= self.now.isoformat()]
 
