@@ -101,14 +101,8 @@ def _has_token(column: Any, token: str) -> ColumnElement[bool]:
     return _padded(column).like(f"% {like_escape(token)} %", escape="\\")
 
 
-def _text_parts(
-    text: TextQuery, *, fts: bool = False
-) -> tuple[ColumnElement[bool], ColumnElement[bool], ColumnElement[bool]]:
-    """(exact reference/tracking, prefix reference/tracking, every token in the text or the name).
-
-    On SQLite (the embedded mode) words go through the FTS5 table the drain maintains; elsewhere
-    through whole-word LIKE on the same normalized columns.
-    """
+def _reference_tiers(text: TextQuery) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """(exact reference/tracking number, prefix of one), per row: what relevance ranks first."""
     exact: list[ColumnElement[bool]] = []
     prefix: list[ColumnElement[bool]] = []
     if text.reference_key:
@@ -120,28 +114,15 @@ def _text_parts(
         exact.append(T.tracking_number == text.tracking_number)
     if text.tracking_prefix:
         prefix.append(T.tracking_number.like(like_escape(text.tracking_prefix) + "%", escape="\\"))
-    words: ColumnElement[bool] = false()
-    if text.tokens and fts:
-        words = T.id.in_(
-            select(literal_column("rowid"))
-            .select_from(text_clause("transaction_fts"))
-            .where(text_clause("transaction_fts MATCH :fts_query").bindparams(fts_query=fts_query(text)))
-        )
-    elif text.tokens:
-        words = and_(
-            *(
-                or_(_has_token(T.search_text, stem), _has_token(T.applicant_name_key, token))
-                for token, stem in zip(text.tokens, text.stems, strict=True)
-            )
-        )
-    return or_(false(), *exact), or_(false(), *prefix), words
+    return or_(false(), *exact), or_(false(), *prefix)
 
 
 def _matching_ids(text: TextQuery, *, fts: bool) -> Any:
-    """The ids the text matches, as one UNION of index-driven selects.
+    """The ids the text matches (a reference, a tracking number, or every word), as one UNION of
+    index-driven selects: the database starts from the few matching ids instead of testing every row.
 
-    Equivalent to ``exact OR prefix OR words`` from ``_text_parts``, but the database starts from the
-    few matching ids (reference index, tracking number, FTS5) instead of testing every transaction.
+    On SQLite (the embedded mode) words go through the FTS5 table the drain maintains; elsewhere
+    through whole-word LIKE on the same normalized columns.
     """
     parts: list[Select[Any]] = []
     if text.reference_key:
@@ -166,8 +147,13 @@ def _matching_ids(text: TextQuery, *, fts: bool) -> Any:
             .where(text_clause("transaction_fts MATCH :fts_query").bindparams(fts_query=fts_query(text)))
         )
     elif text.tokens:
-        _, _, words = _text_parts(text)
-        parts.append(select(T.id).where(words))
+        every_word = and_(
+            *(
+                or_(_has_token(T.search_text, stem), _has_token(T.applicant_name_key, token))
+                for token, stem in zip(text.tokens, text.stems, strict=True)
+            )
+        )
+        parts.append(select(T.id).where(every_word))
     return union(*parts) if len(parts) > 1 else parts[0] if parts else select(T.id).where(false())
 
 
@@ -233,7 +219,7 @@ class DatabaseBackend:
     def _score(self, query: SearchQuery) -> ColumnElement[int]:
         if query.text is None:
             return literal(0)
-        exact, prefix, _ = _text_parts(query.text, fts=self._sqlite())
+        exact, prefix = _reference_tiers(query.text)
         return case((exact, 3), (prefix, 2), else_=1)
 
     async def search(self, query: SearchQuery, scope: AccessScope) -> SearchPage:
