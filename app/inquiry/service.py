@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -87,24 +87,11 @@ TRANSACTION_COLUMNS = [
         "mobile_hash",
     )
 ]
-EVENT_FIELDS = (
-    "id",
-    "agency_code",
-    "status",
-    "reopen",
-    "occurred_at",
-    "sequence",
-    "to_agency",
-    "due_at",
-    "note",
-    "note_visibility",
-)
-EVENT_COLUMNS = [EVENTS.c[name].label(f"event_{name}") for name in EVENT_FIELDS]
 
 
 @dataclass(slots=True)
 class PublicEvent:
-    """What the citizen's timeline and durations need of one event."""
+    """What the citizen's timeline and durations need of one event (read in this field order)."""
 
     id: int
     agency_code: str
@@ -116,6 +103,9 @@ class PublicEvent:
     due_at: datetime | None
     note: str | None
     note_visibility: str
+
+
+EVENT_COLUMNS = [EVENTS.c[f.name].label(f"event_{f.name}") for f in fields(PublicEvent)]
 
 
 @dataclass(slots=True)
