@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from app.agencies.service import sync_agencies
 from app.catalog.loader import load_catalog
 from app.db import create_engine, create_session_factory
+from app.normalization.dates import RIYADH
 from app.resources import Resources
 from app.settings import Settings
 from indexers.pipeline import drain_outbox, make_sink
@@ -29,7 +30,9 @@ from tests.fixtures.factories import bulk_ingester, make_event
 from tests.fixtures.services import ES_URL
 
 Ingest = Callable[[str, list[dict[str, Any]]], Awaitable[list[dict[str, Any]]]]
-BASE = datetime.now(UTC).replace(microsecond=0) - timedelta(days=20)
+# Noon in Riyadh twenty days ago: the first files are created on one Saudi calendar day whatever the hour the
+# suite runs (dates people type are Riyadh days; a UTC anchor after 21:00 put them on the next one).
+BASE = (datetime.now(RIYADH) - timedelta(days=20)).replace(hour=12, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
 @pytest.fixture(params=["database", "elasticsearch", "sqlite"])

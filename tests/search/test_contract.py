@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.normalization.dates import to_hijri_string
+from app.normalization.dates import RIYADH, to_hijri_string
 from tests.search.support import BASE, Ingest, load_dataset, reported_backend
 
 
@@ -93,7 +93,7 @@ async def test_filters_and_facets(client: httpx.AsyncClient, data: dict[str, str
     assert {b["value"]: b["count"] for b in incoming["facets"]["direction"]} == {"incoming": 1}
     assert tracking(await search(client, auth["gj"], direction="outgoing")) == [data["handover"]]
     assert (await search(client, auth["hcm"], direction="outgoing"))["total"] == 0
-    day = (BASE).date()
+    day = BASE.astimezone(RIYADH).date()
     hijri = to_hijri_string(BASE)
     gregorian = await search(client, auth["admin"], created_from=day.isoformat(), created_to=day.isoformat())
     by_hijri = await search(client, auth["admin"], created_from=hijri, created_to=hijri)
