@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.loader import Catalog
@@ -114,6 +114,23 @@ class Candidate:
     events: list[PublicEvent] = field(default_factory=list)
 
 
+# Built once: SQLAlchemy memoizes a statement's cache key on the object, so the hottest public
+# query is not re-analysed on every request.
+_CANDIDATE_ROWS = select(*TRANSACTION_COLUMNS, *EVENT_COLUMNS).join(
+    EVENTS, EVENTS.c.transaction_id == TRANSACTIONS.c.id
+)
+_BY_TRACKING_NUMBER = _CANDIDATE_ROWS.where(TRANSACTIONS.c.tracking_number == bindparam("key"))
+_BY_REFERENCE = _CANDIDATE_ROWS.where(
+    TRANSACTIONS.c.id.in_(select(REFERENCES.c.transaction_id).where(REFERENCES.c.reference_key == bindparam("key")))
+)
+_RECENT_VIEWS = (
+    select(VIEWS.c.agency_code, VIEWS.c.role, VIEWS.c.viewed_at)
+    .where(VIEWS.c.transaction_id == bindparam("transaction_id"))
+    .order_by(VIEWS.c.viewed_at.desc())
+    .limit(50)
+)
+
+
 async def candidates(session: AsyncSession, reference: str) -> list[Candidate]:
     """The transactions a typed reference may mean (by tracking number, or any agency's reference),
     each with its events: one query, whatever the verifier turns out to be."""
@@ -122,16 +139,12 @@ async def candidates(session: AsyncSession, reference: str) -> list[Candidate]:
     except NormalizationError:
         return []
     tracking = tracking_from_key(key)
-    query = select(*TRANSACTION_COLUMNS, *EVENT_COLUMNS).join(EVENTS, EVENTS.c.transaction_id == TRANSACTIONS.c.id)
-    if tracking is not None:
-        query = query.where(TRANSACTIONS.c.tracking_number == tracking)
-    else:
-        query = query.where(
-            TRANSACTIONS.c.id.in_(select(REFERENCES.c.transaction_id).where(REFERENCES.c.reference_key == key))
-        )
+    rows = await session.execute(
+        _BY_REFERENCE if tracking is None else _BY_TRACKING_NUMBER, {"key": key if tracking is None else tracking}
+    )
     found: dict[int, Candidate] = {}
     width = len(TRANSACTION_COLUMNS)
-    for row in await session.execute(query):
+    for row in rows:
         candidate = found.get(row.id)
         if candidate is None:
             candidate = found[row.id] = Candidate(row)
@@ -243,14 +256,7 @@ async def build_response(
     medians: MedianCache | None = None,
 ) -> InquiryResponse:
     """The citizen's view of one transaction (a row with ``TRANSACTION_COLUMNS``)."""
-    views = (
-        await session.execute(
-            select(VIEWS.c.agency_code, VIEWS.c.role, VIEWS.c.viewed_at)
-            .where(VIEWS.c.transaction_id == transaction.id)
-            .order_by(VIEWS.c.viewed_at.desc())
-            .limit(50)
-        )
-    ).all()
+    views = (await session.execute(_RECENT_VIEWS, {"transaction_id": transaction.id})).all()
     status = catalog.statuses[transaction.status]
     ttype = catalog.transaction_types.get(transaction.transaction_type or "")
     agency_due = next((e.due_at for e in reversed(chronological(events)) if e.due_at), None)

@@ -9,6 +9,7 @@ plain whitespace analyzer: analysing it again would stem twice.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -44,20 +45,29 @@ PREFIXES = ("ال", "وال", "بال", "كال", "فال", "لل", "و")
 SUFFIXES = ("ها", "ان", "ات", "ون", "ين", "يه", "ية", "ه", "ة", "ي")
 
 
-def _is_presentation_form(ch: str) -> bool:
-    """Arabic presentation forms (ligatures, contextual shapes) come from old PDFs and OCR."""
-    cp = ord(ch)
-    return 0xFB50 <= cp <= 0xFDFF or 0xFE70 <= cp <= 0xFEFF
+# Arabic presentation forms (ligatures, contextual shapes) come from old PDFs and OCR.
+_PRESENTATION_FORMS = re.compile("[\ufb50-\ufdff\ufe70-\ufeff]")
 
 
-def _space_or_keep(ch: str) -> str:
-    """Punctuation, symbols, controls and other format characters separate words."""
-    if ch == " ":
-        return ch
-    cat = unicodedata.category(ch)
-    if cat[0] in "PSZ" or cat in ("Cc", "Cf"):
-        return " "
-    return ch
+def _compatibility_form(match: re.Match[str]) -> str:
+    return unicodedata.normalize("NFKC", match.group())
+
+
+class _Separators(dict[int, str]):
+    """A ``str.translate`` table, filled as characters are met: punctuation, symbols, controls and
+    other format characters separate words, everything else stays. Memoized because this runs on
+    every word indexed and searched; only the Basic Multilingual Plane is kept, so it stays small."""
+
+    def __missing__(self, codepoint: int) -> str:
+        ch = chr(codepoint)
+        cat = unicodedata.category(ch)
+        out = " " if ch != " " and (cat[0] in "PSZ" or cat in ("Cc", "Cf")) else ch
+        if codepoint < 0x10000:
+            self[codepoint] = out
+        return out
+
+
+_SEPARATORS = _Separators()
 
 
 def normalize_arabic(text: str) -> str:
@@ -69,11 +79,10 @@ def normalize_arabic(text: str) -> str:
     NFC rather than NFKC, so compatibility characters such as "²" are not rewritten;
     only Arabic presentation forms are decomposed.
     """
-    s = "".join(unicodedata.normalize("NFKC", ch) if _is_presentation_form(ch) else ch for ch in text)
+    s = _PRESENTATION_FORMS.sub(_compatibility_form, text)
     s = unicodedata.normalize("NFC", s.translate(_DROPPED))
     s = unicodedata.normalize("NFC", s.casefold())
-    s = to_ascii_digits(s.translate(_LETTERS))
-    s = "".join(_space_or_keep(ch) for ch in s)
+    s = to_ascii_digits(s.translate(_LETTERS)).translate(_SEPARATORS)
     return " ".join(s.split())
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -196,6 +197,12 @@ def to_hijri_string(d: date | datetime) -> str:
     """Return the Umm al-Qura date as ``YYYY-MM-DD``; datetimes use their Riyadh date."""
     if isinstance(d, datetime):
         d = d.astimezone(RIYADH).date() if d.tzinfo is not None else d.date()
+    return _hijri_of(d)
+
+
+@lru_cache(maxsize=8192)
+def _hijri_of(d: date) -> str:
+    """Cached: timelines and result pages convert the same few hundred days over and over."""
     if not GREGORIAN_MIN <= d <= GREGORIAN_MAX:
         raise NormalizationError(
             "hijri_out_of_range",

@@ -15,6 +15,8 @@ ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 INVISIBLE = BIDI_CONTROLS | ZERO_WIDTH
 
 _DROP_INVISIBLE = {ord(c): None for c in INVISIBLE}
+# Every control character (category Cc: C0, DEL and C1) becomes a space.
+_CONTROLS_TO_SPACE = {cp: " " for cp in (*range(0x20), *range(0x7F, 0xA0))}
 
 
 def strip_invisible(value: str) -> str:
@@ -31,7 +33,7 @@ def clean_text(value: str, *, max_length: int | None = None, field: str = "") ->
     """
     name = field or "text"
     text = unicodedata.normalize("NFC", strip_invisible(value))
-    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    text = text.translate(_CONTROLS_TO_SPACE)
     text = " ".join(text.split())
     if not text:
         raise NormalizationError("empty", f"The {name} is empty after removing spaces and invisible characters.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from html import escape
 
 from app.normalization.arabic import light_stem, normalize_arabic
@@ -27,10 +28,16 @@ def highlight(text: str | None, query: TextQuery | None) -> str | None:
         if not part or part.isspace():
             out.append(part)
             continue
-        hit = any(light_stem(t) in stems for t in normalize_arabic(part).split())
+        hit = not stems.isdisjoint(_word_stems(part))
         marked = marked or hit
         out.append(f"<mark>{escape(part)}</mark>" if hit else escape(part))
     return "".join(out) if marked else None
+
+
+@lru_cache(maxsize=16384)
+def _word_stems(word: str) -> tuple[str, ...]:
+    """The stems a written word searches as; cached, since result pages repeat the same vocabulary."""
+    return tuple(light_stem(t) for t in normalize_arabic(word).split())
 
 
 def highlight_all(texts: Iterable[str], query: TextQuery | None) -> list[str]:
