@@ -7,7 +7,7 @@ import contextlib
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -343,6 +343,14 @@ async def inquiry_sample(ctx: Context, size: int) -> list[tuple[str, str, str]]:
     return [(str(a), str(b), str(c)) for a, b, c in rows]
 
 
+async def with_cpu(ctx: Context, load: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """A load level's figures plus the CPU seconds each component spent during it (warm-up included)."""
+    before = cpu_by_component(ctx.stack)
+    out = await load
+    out["cpu_seconds"] = cpu_delta(before, cpu_by_component(ctx.stack))
+    return out
+
+
 async def inquiry(ctx: Context, log: Log) -> dict[str, Any]:
     args = ctx.args
     sample = await inquiry_sample(ctx, 3000)
@@ -358,8 +366,15 @@ async def inquiry(ctx: Context, log: Log) -> dict[str, Any]:
                     await r.read()
                     return r.status == 200
 
-            api_out[str(level)] = await closed_loop(
-                api_call, concurrency=level, max_requests=args.requests, max_seconds=args.seconds, warmup=max(20, level)
+            api_out[str(level)] = await with_cpu(
+                ctx,
+                closed_loop(
+                    api_call,
+                    concurrency=level,
+                    max_requests=args.requests,
+                    max_seconds=args.seconds,
+                    warmup=max(20, level),
+                ),
             )
 
         async def raw_call(i: int) -> bool:
@@ -455,7 +470,9 @@ async def staff(ctx: Context, log: Log) -> dict[str, Any]:
                     await r.read()
                     return r.status == 200
 
-            out[name] = await closed_loop(call, concurrency=level, max_requests=n, max_seconds=args.seconds, warmup=5)
+            out[name] = await with_cpu(
+                ctx, closed_loop(call, concurrency=level, max_requests=n, max_seconds=args.seconds, warmup=5)
+            )
         log(f"{name}: p50 {out[name]['p50_ms']} ms, p99 {out[name]['p99_ms']} ms ({out[name]['throughput_rps']} rps)")
 
     await run("staff_search_c1", "staff", "/api/v1/staff/search", queries, 1, 400)
