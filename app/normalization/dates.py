@@ -150,11 +150,13 @@ def parse_event_time(
             raise NormalizationError("invalid_date", f"The {field} needs a time of day, e.g. 1446-09-15T10:30.")
         result = _to_utc(datetime.combine(day, tod), field=field)
     elif isinstance(value, str):
-        if _is_date_only(_clean(value)):
+        parsed = _parse_iso(value, field=field)
+        # Only a naive midnight can have been a bare date (checked second: the check costs an exception).
+        if parsed.tzinfo is None and parsed.time() == time() and _is_date_only(_clean(value)):
             raise NormalizationError(
                 "invalid_date", f"The {field} {value!r} needs a time of day, e.g. 2025-03-01T10:30:00+03:00."
             )
-        result = _to_utc(_parse_iso(value, field=field), field=field)
+        result = _to_utc(parsed, field=field)
     else:
         raise NormalizationError("invalid_date", f"The {field} must be a date-time string or a Hijri date.")
     if not allow_future:
