@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.loader import Catalog
 from app.models import StatusEvent, Transaction, TransactionReference
+from app.models.filters import Membership
 from app.models.tables import EVENTS, REFERENCES, TRANSACTIONS
 from app.normalization.arabic import name_key, searchable_text
 from app.transactions.state import TERMINAL_STATUSES, chronological
@@ -182,19 +183,21 @@ async def load_documents(
         return {}
     # Plain rows, not ORM instances (the builder only reads attributes): building instances was the
     # largest part of the indexer's CPU.
+    among = Membership(session)
     transactions: dict[int, Any] = {
-        row.id: row for row in await session.execute(select(TRANSACTIONS).where(TRANSACTIONS.c.id.in_(wanted)))
+        row.id: row
+        for row in await session.execute(select(TRANSACTIONS).where(among.one_of(TRANSACTIONS.c.id, wanted)))
     }
     found = list(transactions)
     references: dict[int, list[Any]] = defaultdict(list)
     events: dict[int, list[Any]] = defaultdict(list)
     if found:
         for ref in await session.execute(
-            select(*REFERENCE_COLUMNS).where(REFERENCES.c.transaction_id.in_(found)).order_by(REFERENCES.c.id)
+            select(*REFERENCE_COLUMNS).where(among.one_of(REFERENCES.c.transaction_id, found)).order_by(REFERENCES.c.id)
         ):
             references[ref.transaction_id].append(ref)
         for event in await session.execute(
-            select(*EVENT_COLUMNS).where(EVENTS.c.transaction_id.in_(found)).order_by(EVENTS.c.id)
+            select(*EVENT_COLUMNS).where(among.one_of(EVENTS.c.transaction_id, found)).order_by(EVENTS.c.id)
         ):
             events[event.transaction_id].append(event)
     docs: dict[int, Document | None] = {}

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.catalog.loader import Catalog
 from app.models import DeadLetter, OutboxEntry
 from app.models.base import utcnow
+from app.models.filters import Membership
 from app.observability.metrics import INDEXED
 from app.settings import Settings
 from indexers import documents
@@ -154,7 +155,7 @@ async def _drain_batch(
         for tid, failure in result.permanent.items():
             session.add(DeadLetter(transaction_id=tid, reason=failure.reason, error_type=failure.error_type[:100]))
         if done_rows:
-            await session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(done_rows)))
+            await session.execute(delete(OutboxEntry).where(Membership(session).one_of(OutboxEntry.id, done_rows)))
         for row in rows:
             if row.transaction_id in result.transient:
                 attempts = (row.attempts or 0) + 1

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.loader import Catalog
@@ -25,6 +25,7 @@ from app.ingestion.refold import apply_state
 from app.ingestion.schemas import ItemResult
 from app.ingestion.validation import ItemError, NormalizedEvent
 from app.models import StatusEvent, Transaction
+from app.models.filters import Membership
 from app.models.tables import EVENTS, FILE_ROWS, OUTBOX, REFERENCES, TRANSACTIONS
 from app.transactions.state import StoredEventLike
 from app.transactions.tracking import new_tracking_number
@@ -167,6 +168,7 @@ async def apply_batch(
     Returns the surviving transactions, refolded.
     """
     await lock_handovers(session, handover_keys(e for _, e in prepared))
+    among = Membership(session)
     agency_codes = {e.agency_code for _, e in prepared}
     event_ids = [e.event_id for _, e in prepared]
     existing_events = {
@@ -175,19 +177,23 @@ async def apply_batch(
             await session.execute(
                 select(
                     StatusEvent.agency_code, StatusEvent.event_id, StatusEvent.payload_hash, StatusEvent.transaction_id
-                ).where(StatusEvent.agency_code.in_(agency_codes), StatusEvent.event_id.in_(event_ids))
+                ).where(
+                    among.one_of(StatusEvent.agency_code, agency_codes), among.one_of(StatusEvent.event_id, event_ids)
+                )
             )
         ).all()
     }
-    ref_owner = await _reference_owners(session, {pair for _, e in prepared for pair in looked_up_references(e)})
+    ref_owner = await _reference_owners(session, among, {pair for _, e in prepared for pair in looked_up_references(e)})
     trackings = {e.tracking_number.upper() for _, e in prepared if e.tracking_number}
     tracking_owner: dict[str, int] = {}
     if trackings:
         tracking_rows = await session.execute(
-            select(Transaction.tracking_number, Transaction.id).where(Transaction.tracking_number.in_(trackings))
+            select(Transaction.tracking_number, Transaction.id).where(
+                among.one_of(Transaction.tracking_number, trackings)
+            )
         )
         tracking_owner = {number: tid for number, tid in tracking_rows.all()}
-    claims = await _claims_on_referrals(session, prepared, ref_owner, tracking_owner)
+    claims = await _claims_on_referrals(session, among, prepared, ref_owner, tracking_owner)
 
     wanted_ids = (
         set(ref_owner.values())
@@ -198,7 +204,10 @@ async def apply_batch(
     transactions: dict[int, Transaction] = {}
     if wanted_ids:
         locked = await session.scalars(
-            select(Transaction).where(Transaction.id.in_(wanted_ids)).order_by(Transaction.id).with_for_update()
+            select(Transaction)
+            .where(among.one_of(Transaction.id, wanted_ids))
+            .order_by(Transaction.id)
+            .with_for_update()
         )
         transactions = {t.id: t for t in locked.all()}
     # A claim on a transaction a concurrent batch has just merged away is that batch's business.
@@ -279,8 +288,8 @@ async def apply_batch(
                 for t, a, k, d in new_references
             ],
         )
-    histories = await _histories(session, files, survivors, transactions)
-    dropped_ids = await _move_merged(session, files)
+    histories = await _histories(session, among, files, survivors, transactions)
+    dropped_ids = await _move_merged(session, among, files)
     event_rows: list[dict[str, Any]] = []
     late = 0
     now = datetime.now(UTC)
@@ -320,17 +329,18 @@ async def _references_where(session: AsyncSession, *conditions: Any) -> Sequence
     return rows.all()
 
 
-async def _reference_owners(session: AsyncSession, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+async def _reference_owners(
+    session: AsyncSession, among: Membership, pairs: set[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
     if not pairs:
         return {}
-    owned = await _references_where(
-        session, tuple_(REFERENCES.c.agency_code, REFERENCES.c.reference_key).in_(list(pairs))
-    )
+    owned = await _references_where(session, among.pair_in(REFERENCES.c.agency_code, REFERENCES.c.reference_key, pairs))
     return {(a, k): t for a, k, t in owned}
 
 
 async def _claims_on_referrals(
     session: AsyncSession,
+    among: Membership,
     prepared: Sequence[tuple[int, NormalizedEvent]],
     ref_owner: dict[tuple[str, str], int],
     tracking_owner: dict[str, int],
@@ -350,7 +360,9 @@ async def _claims_on_referrals(
     senders = {e.agency_code for e in referrals_in_batch}
     if known_ids:
         owned = await _references_where(
-            session, REFERENCES.c.transaction_id.in_(known_ids), REFERENCES.c.agency_code.in_(senders)
+            session,
+            among.one_of(REFERENCES.c.transaction_id, known_ids),
+            among.one_of(REFERENCES.c.agency_code, senders),
         )
         for agency, key, tid in owned:
             ref_owner.setdefault((agency, key), tid)
@@ -360,25 +372,31 @@ async def _claims_on_referrals(
 
 
 async def _histories(
-    session: AsyncSession, files: _Files, survivors: list[Transaction], transactions: dict[int, Transaction]
+    session: AsyncSession,
+    among: Membership,
+    files: _Files,
+    survivors: list[Transaction],
+    transactions: dict[int, Transaction],
 ) -> dict[int, list[StoredEventLike]]:
     """Stored events of every surviving file, including those of the files merged into it."""
     histories: dict[int, list[StoredEventLike]] = {t.id: [] for t in survivors}
     stored_ids = [t.id for t in survivors if t.id in transactions] + [d.id for d in files.dropped_stored()]
     if stored_ids:
-        for row in (await session.scalars(select(StatusEvent).where(StatusEvent.transaction_id.in_(stored_ids)))).all():
+        for row in (
+            await session.scalars(select(StatusEvent).where(among.one_of(StatusEvent.transaction_id, stored_ids)))
+        ).all():
             histories[files.find(transactions[row.transaction_id]).id].append(row)
     return histories
 
 
-async def _move_merged(session: AsyncSession, files: _Files) -> set[int]:
+async def _move_merged(session: AsyncSession, among: Membership, files: _Files) -> set[int]:
     """Move the rows of every stored file merged into another onto the survivor, then delete it."""
     moves = [{"keep": files.find(d).id, "drop": d.id} for d in files.dropped_stored()]
     if not moves:
         return set()
     await move_file_rows(session, moves)
     dropped = {m["drop"] for m in moves}
-    await session.execute(delete(TRANSACTIONS).where(TRANSACTIONS.c.id.in_(dropped)))
+    await session.execute(delete(TRANSACTIONS).where(among.one_of(TRANSACTIONS.c.id, dropped)))
     for d in files.dropped_stored():
         session.expunge(d)
     logger.info("merged %d transaction(s) into the files their handovers belong to", len(dropped))

@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Iterable
 
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.ingestion.validation import NormalizedEvent
 from app.models import StatusEvent
+from app.models.filters import Membership
 
 
 def handover_keys(events: Iterable[NormalizedEvent]) -> set[tuple[str, str]]:
@@ -55,9 +56,10 @@ async def referrals(session: AsyncSession, transaction_ids: Collection[int]) -> 
     """(transaction id, sender, receiver) of every referral recorded on these transactions."""
     if not transaction_ids:
         return set()
+    among = Membership(session)
     rows = await session.execute(
         select(StatusEvent.transaction_id, StatusEvent.agency_code, StatusEvent.to_agency).where(
-            StatusEvent.transaction_id.in_(transaction_ids), StatusEvent.to_agency.is_not(None)
+            among.one_of(StatusEvent.transaction_id, transaction_ids), StatusEvent.to_agency.is_not(None)
         )
     )
     return {(tid, sender, receiver) for tid, sender, receiver in rows.all() if receiver is not None}
@@ -70,13 +72,14 @@ async def pending_claims(
     under one of ``sender_references`` ((sender, reference key) pairs); an indexed, exact lookup."""
     if not receivers or not sender_references:
         return []
+    among = Membership(session)
     rows = await session.execute(
         select(
             StatusEvent.transaction_id, StatusEvent.agency_code, StatusEvent.from_agency, StatusEvent.from_reference_key
         )
         .where(
-            tuple_(StatusEvent.from_agency, StatusEvent.from_reference_key).in_(list(sender_references)),
-            StatusEvent.agency_code.in_(receivers),
+            among.pair_in(StatusEvent.from_agency, StatusEvent.from_reference_key, sender_references),
+            among.one_of(StatusEvent.agency_code, receivers),
         )
         .distinct()
     )
