@@ -227,11 +227,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     try:
         ctx = await scenarios.prepare(stack, config, args, log)
         s = result["scenarios"]
+        if args.profile:
+            profilers = scenarios.start_profilers(stack, log_dir, args.profile)
         if "ingest" in only and not args.reuse:
-            if args.profile:
-                profilers = scenarios.start_profilers(stack, log_dir, args.profile)
             s["ingest"] = await scenarios.ingest(ctx, log)
-            scenarios.stop_profilers(profilers)
         docs: dict[int, dict[str, Any]] = {}
         if "raw" in only or "embedded" in only:
             docs = await scenarios.load_all_documents(ctx, log)
@@ -243,6 +242,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             s["staff"] = await scenarios.staff(ctx, log)
         if "lag" in only:
             s["lag"] = await scenarios.lag(ctx, log)
+        scenarios.stop_profilers(profilers)
         result["peak_rss"] = stack.peak_rss_mb()
         if "embedded" in only:
             s["embedded"] = await scenarios.embedded(ctx, docs, log)
@@ -295,7 +295,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lag-events", type=int, default=100)
     p.add_argument("--lag-rate", type=float, default=10.0, help="single events per second in the lag scenario")
     p.add_argument("--embedded-transactions", type=int, default=100_000, help="rows copied into SQLite at most")
-    p.add_argument("--profile", default="", help="py-spy output format (speedscope|flamegraph|raw) during ingestion")
+    p.add_argument(
+        "--profile",
+        default="",
+        help="py-spy output format (speedscope|flamegraph|raw) over the HTTP scenarios that run (--only picks them)",
+    )
     args = p.parse_args(argv)
     args.requested_transactions = args.transactions
     if args.max_transactions is not None:

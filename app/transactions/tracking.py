@@ -21,7 +21,9 @@ def check_character(body: str) -> str:
 
 
 def new_tracking_number(year: int) -> str:
-    body = "".join(secrets.choice(ALPHABET) for _ in range(6))
+    # One read of the system's random source for the whole body, not one per character; 32 letters
+    # divide 256, so each byte's low 5 bits pick a letter without bias.
+    body = "".join(ALPHABET[b & 31] for b in secrets.token_bytes(6))
     return f"{PREFIX}-{year:04d}-{body}-{check_character(f'{year:04d}{body}')}"
 
 
