@@ -44,8 +44,8 @@ class Resources:
     def read_session_factory(self) -> async_sessionmaker[AsyncSession]:
         """Sessions for requests that only read, on autocommit connections (no BEGIN and ROLLBACK round trips).
 
-        PostgreSQL gets a pool of its own, opened on first use: a connection that is autocommit from the
-        start is also pinged in one round trip at checkout instead of three (BEGIN, ping, ROLLBACK).
+        PostgreSQL gets a pool of its own, opened on first use: autocommit from the start, and pinged
+        only when a connection comes out of the pool after an idle spell (``app.db``).
         """
         if self._readers is None:
             if self.settings.is_sqlite:

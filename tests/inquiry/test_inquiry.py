@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -9,7 +10,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db import IDLE_BEFORE_PING_S
 from app.main import create_app
 from app.models import TransactionView
 from app.settings import Settings
@@ -174,3 +178,33 @@ async def test_per_reference_lockout_in_redis_is_shared(
     assert await redis.keys("inquiry:fail:ref:*")
     await redis.flushdb()
     await redis.aclose()
+
+
+async def _drop_other_connections(engine: AsyncEngine) -> int:
+    """What a database restart or failover does to every pooled connection but this one."""
+    async with engine.connect() as conn:
+        dropped = await conn.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    return int(dropped or 0)
+
+
+async def test_inquiry_after_the_database_dropped_its_connections(
+    client: httpx.AsyncClient, agency_key: KeyMaker, db_engine: AsyncEngine
+) -> None:
+    """Dropped pooled connections cost at most one 503 under load, none after an idle spell, never a 500."""
+    tracking = await seed(client, agency_key)
+    assert (await ask(client, tracking, "0008")).status_code == 200
+
+    assert await _drop_other_connections(db_engine) >= 1
+    right_after = await ask(client, tracking, "0008")
+    assert right_after.status_code in (200, 503), right_after.text
+    assert (await ask(client, tracking, "0008")).status_code == 200
+
+    assert await _drop_other_connections(db_engine) >= 1
+    await asyncio.sleep(IDLE_BEFORE_PING_S + 0.2)
+    after_idle = await ask(client, tracking, "0008")
+    assert after_idle.status_code == 200, after_idle.text
