@@ -692,6 +692,8 @@ async def embedded(ctx: Context, docs: dict[int, dict[str, Any]], log: Log) -> d
 
 
 def start_profilers(stack: Stack, log_dir: Path, fmt: str) -> list[subprocess.Popen[bytes]]:
+    if not (VENV_BIN / "py-spy").exists():
+        raise SystemExit("--profile needs py-spy: .venv/bin/pip install -e '.[profile]'")
     procs = []
     ext = {"speedscope": "json", "raw": "txt"}.get(fmt, "svg")
     for kind, pids in (("api", stack.api_pids()), ("worker", stack.worker_pids())):
