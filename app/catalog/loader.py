@@ -19,26 +19,6 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-__all__ = [
-    "CANONICAL_STATUS_CODES",
-    "EVENT_FIELDS",
-    "Agency",
-    "Catalog",
-    "CatalogError",
-    "Governorate",
-    "Holiday",
-    "ImportSpec",
-    "Sector",
-    "Status",
-    "StatusMapping",
-    "StatusProfile",
-    "TransactionType",
-    "default_config_dir",
-    "get_catalog",
-    "load_catalog",
-    "normalize_raw_code",
-]
-
 #: The canonical status vocabulary, in life-cycle order. statuses.yaml must define exactly these,
 #: so code elsewhere may rely on them.
 CANONICAL_STATUS_CODES: tuple[str, ...] = (

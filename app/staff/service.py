@@ -6,7 +6,7 @@ an answer is only returned when its audit row is durable.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -131,17 +131,17 @@ class Labels:
         self._statuses: dict[str, Labeled] = {}
 
     def agency(self, code: str) -> Labeled:
-        label = self._agencies.get(code)
-        if label is None:
-            name_ar, name_en = self.catalog.agency_names(code)
-            label = self._agencies[code] = Labeled(code=code, name_ar=name_ar, name_en=name_en)
-        return label
+        return self._label(self._agencies, code, self.catalog.agency_names)
 
     def status(self, code: str) -> Labeled:
-        label = self._statuses.get(code)
+        return self._label(self._statuses, code, self.catalog.status_names)
+
+    @staticmethod
+    def _label(built: dict[str, Labeled], code: str, names: Callable[[str], tuple[str, str]]) -> Labeled:
+        label = built.get(code)
         if label is None:
-            name_ar, name_en = self.catalog.status_names(code)
-            label = self._statuses[code] = Labeled(code=code, name_ar=name_ar, name_en=name_en)
+            name_ar, name_en = names(code)
+            label = built[code] = Labeled(code=code, name_ar=name_ar, name_en=name_en)
         return label
 
 
