@@ -87,6 +87,16 @@ UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
 """Connection exceptions, insufficient resources, and "shutting down" / "starting up" (57P01-57P03)."""
 
 
+CONTENTION_SQLSTATES = frozenset({"40P01", "40001"})
+"""Deadlock detected and serialization failure: the transaction was rolled back and may simply be retried."""
+
+
+def sqlstate(exc: DBAPIError) -> str | None:
+    """PostgreSQL's SQLSTATE of a wrapped driver error (asyncpg and psycopg name it differently)."""
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return state if isinstance(state, str) else None
+
+
 def database_unavailable(exc: DBAPIError) -> bool:
     """True when the error says the database cannot serve now (a restart, a failover), not that the query is wrong.
 
@@ -95,8 +105,8 @@ def database_unavailable(exc: DBAPIError) -> bool:
     """
     if exc.connection_invalidated:
         return True
-    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    return isinstance(sqlstate, str) and sqlstate.startswith(UNAVAILABLE_SQLSTATES)
+    state = sqlstate(exc)
+    return state is not None and state.startswith(UNAVAILABLE_SQLSTATES)
 
 
 def _json(status: int, code: str, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -139,4 +149,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _dbapi_error(_: Request, exc: DBAPIError) -> JSONResponse:
         if database_unavailable(exc):
             return _json(503, "database_unavailable", "The database is unavailable; retry later.", {"Retry-After": "5"})
+        if sqlstate(exc) in CONTENTION_SQLSTATES:
+            # Nothing was committed: the client's retry (ingestion is idempotent) goes through.
+            logger.warning("request gave up after repeated write conflicts: %s", sqlstate(exc))
+            return _json(503, "busy", "Concurrent writes conflicted; retry the request.", {"Retry-After": "1"})
         raise exc

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.loader import Catalog
+from app.errors import sqlstate
 from app.ingestion.batch import (
     apply_batch,
     conflict_error,
@@ -66,8 +67,7 @@ class _Duplicate(Exception):
 def _retryable(exc: DBAPIError) -> bool:
     if isinstance(exc, IntegrityError):
         return True
-    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    return state in RETRYABLE_SQLSTATES
+    return sqlstate(exc) in RETRYABLE_SQLSTATES
 
 
 async def ingest_items(
@@ -153,7 +153,15 @@ async def _apply_one_by_one(
     source: str,
     catalog: Catalog,
 ) -> None:
-    """The slow path: each item in its own savepoint, retried when a concurrent writer wins a race."""
+    """The slow path: each item in its own savepoint, retried when a concurrent writer wins a race.
+
+    The handover locks of the whole batch are taken first, in their one sorted order. Taken item by
+    item they would be held in delivery order until commit, and two replays (or a replay and a fast
+    path) could each hold one the other waits for: a deadlock that retries cannot undo, since the
+    locks of earlier items stay held (it happened once in 14,496 requests of the 1M benchmark).
+    Each item's own lock call then finds its locks already held.
+    """
+    await lock_handovers(session, handover_keys(event for _, event in prepared))
     for index, event in prepared:
         result = summary.results[index]
         result.outcome, result.error, result.field, result.message = "error", None, None, None

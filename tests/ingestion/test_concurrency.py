@@ -9,8 +9,14 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.catalog import get_catalog
+from app.ingestion.handover import _lock_id, handover_keys, lock_handovers
+from app.ingestion.schemas import ItemResult
+from app.ingestion.service import IngestSummary, _apply_one_by_one
+from app.ingestion.validation import NormalizedEvent, validate_event
 from app.models import StatusEvent, Transaction, TransactionReference
 from tests.fixtures.factories import make_event
+from tests.fixtures.services import TEST_SECRET
 
 KeyMaker = Callable[[str], Awaitable[str]]
 
@@ -73,3 +79,47 @@ async def test_a_referral_and_its_claim_racing_still_end_in_one_file(
     assert all(r.json()["items"][0]["outcome"] == "created" for r in responses)
     assert await count(session_factory, Transaction) == pairs
     assert await count(session_factory, TransactionReference) == 2 * pairs
+
+
+def _referrals_in_reverse_lock_order() -> tuple[NormalizedEvent, NormalizedEvent]:
+    """Two MOHU referrals whose handover locks sort the other way round from their delivery order."""
+    catalog = get_catalog()
+    first, second = (
+        validate_event(
+            make_event(reference=f"1447/LOCK-{name}", status_code="referred", to_agency="HCM"),
+            agency_code="MOHU",
+            catalog=catalog,
+            secret=TEST_SECRET,
+        )
+        for name in ("A", "B")
+    )
+    (first_key,), (second_key,) = handover_keys([first]), handover_keys([second])
+    return (first, second) if _lock_id(*first_key) > _lock_id(*second_key) else (second, first)
+
+
+async def test_an_item_by_item_replay_takes_its_handover_locks_in_sorted_order(
+    session_factory: async_sessionmaker[AsyncSession], agency_key: KeyMaker
+) -> None:
+    """A replay must not hold a later lock while it waits for an earlier one: another batch that locks
+    in sorted order (as the fast path does) would wait on it in turn, and PostgreSQL would report a
+    deadlock that no retry undoes (seen once in the 1M benchmark as a 500)."""
+    await agency_key("MOHU")
+    delivered_first, delivered_second = _referrals_in_reverse_lock_order()
+    summary = IngestSummary(results=[ItemResult(index=i, outcome="error") for i in range(2)])
+
+    async def replay() -> None:
+        async with session_factory() as session, session.begin():
+            await _apply_one_by_one(
+                session, [(0, delivered_first), (1, delivered_second)], summary, source="api", catalog=get_catalog()
+            )
+
+    async with session_factory() as other, other.begin():
+        await lock_handovers(other, handover_keys([delivered_second]))  # the lower lock, held by another batch
+        replaying = asyncio.create_task(replay())
+        await asyncio.sleep(0.5)
+        assert not replaying.done()
+        # The other batch goes on to the higher lock, in sorted order: it must not wait for the replay.
+        await asyncio.wait_for(lock_handovers(other, handover_keys([delivered_first])), timeout=5)
+    await asyncio.wait_for(replaying, timeout=30)
+    assert [r.outcome for r in summary.results] == ["created", "created"]
+    assert await count(session_factory, StatusEvent) == 2
