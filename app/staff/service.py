@@ -59,20 +59,24 @@ def _check_codes(values: Sequence[str], known: Any, field: str, *, upper: bool =
     return out
 
 
+def _one_code(value: str | None, known: Any, field: str) -> str | None:
+    """An optional agency code; a blank one (spaces, a form feed) means not given."""
+    codes = _check_codes([value] if value else [], known, field, upper=True)
+    return codes[0] if codes else None
+
+
 def build_query(params: SearchParams, *, principal: StaffPrincipal, catalog: Catalog, now: datetime) -> SearchQuery:
     """Validate parameters against the catalog and normalize them into a backend-neutral query."""
     scope = scope_for(principal)
     perspective = scope.agency_code
-    if params.agency:
-        (agency,) = _check_codes([params.agency], catalog.agencies, "agency", upper=True)
+    agency = _one_code(params.agency, catalog.agencies, "agency")
+    if agency is not None:
         if scope.agency_code is not None and agency != scope.agency_code:
             raise _invalid("agency", "agency staff see incoming/outgoing relative to their own agency only")
         perspective = agency
     if params.direction and perspective is None:
         raise _invalid("direction", "give agency= to say whose incoming/outgoing transactions you mean")
-    counterpart = None
-    if params.counterpart_agency:
-        (counterpart,) = _check_codes([params.counterpart_agency], catalog.agencies, "counterpart_agency", upper=True)
+    counterpart = _one_code(params.counterpart_agency, catalog.agencies, "counterpart_agency")
     bounds: dict[str, datetime | None] = {}
     for name in ("created_from", "created_to", "updated_from", "updated_to"):
         raw = getattr(params, name)
