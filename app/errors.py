@@ -149,8 +149,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _dbapi_error(_: Request, exc: DBAPIError) -> JSONResponse:
         if database_unavailable(exc):
             return _json(503, "database_unavailable", "The database is unavailable; retry later.", {"Retry-After": "5"})
-        if sqlstate(exc) in CONTENTION_SQLSTATES:
+        state = sqlstate(exc)
+        if state in CONTENTION_SQLSTATES:
             # Nothing was committed: the client's retry (ingestion is idempotent) goes through.
-            logger.warning("request gave up after repeated write conflicts: %s", sqlstate(exc))
+            logger.warning("request gave up after repeated write conflicts: %s", state)
             return _json(503, "busy", "Concurrent writes conflicted; retry the request.", {"Retry-After": "1"})
         raise exc
